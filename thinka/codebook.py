@@ -1,0 +1,555 @@
+"""Phase configuration and codebook: load the two YAML files of a phase into typed, checked objects.
+
+Nothing here knows ThINKA: labels, scales, items, sites and Schaubilder all come from the YAML files, so a second
+programme adopts thinka by writing its own `phase.yaml` and `codebook.yaml`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from thinka import ALL_SITES
+from thinka.errors import ConfigError
+
+SCALE_KINDS = ("ordinal", "grade", "nominal", "mention", "count")
+COLUMN_TYPES = ("id", "site", "date", "quarter", "integer", "text", "code")
+CHART_KINDS = ("stacked", "mentions")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Phase configuration
+
+
+@dataclass(frozen=True)
+class Site:
+    code: str
+    name: str
+    steering_group: bool
+
+
+@dataclass(frozen=True)
+class Instrument:
+    id: str
+    file: str
+    dimension: str
+    method: str
+    field_start: dt.date
+    field_end: dt.date
+    sites: str  # "all" or "steering_group": which sites may return this instrument
+    table1: dict[str, str]
+
+
+@dataclass(frozen=True)
+class PhaseConfig:
+    phase: str
+    period_start: dt.date
+    period_end: dt.date
+    programme: dict[str, str]
+    report: dict[str, Any]
+    reconstruction: bool
+    disclosure_threshold: int
+    sites: tuple[Site, ...]
+    instruments: dict[str, Instrument]
+    supplementary_activities: tuple[str, ...] = ()
+    source: Path | None = None
+
+    @cached_property
+    def site_codes(self) -> tuple[str, ...]:
+        return tuple(s.code for s in self.sites)
+
+    def site(self, code: str) -> Site:
+        for s in self.sites:
+            if s.code == code:
+                return s
+        raise ConfigError(f"Unknown site {code!r}; known sites: {', '.join(self.site_codes)}.")
+
+    def allowed_sites(self, instrument: str) -> tuple[str, ...]:
+        """Site codes that may appear in `instrument`'s file."""
+        if self.instruments[instrument].sites == "steering_group":
+            return tuple(s.code for s in self.sites if s.steering_group)
+        return self.site_codes
+
+    @cached_property
+    def quarters(self) -> tuple[str, ...]:
+        """Quarters of the phase period as 'YYYY-Qn', in order."""
+        out = []
+        year, q = self.period_start.year, (self.period_start.month - 1) // 3 + 1
+        end = (self.period_end.year, (self.period_end.month - 1) // 3 + 1)
+        while (year, q) <= end:
+            out.append(f"{year}-Q{q}")
+            year, q = (year + 1, 1) if q == 4 else (year, q + 1)
+        return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Codebook
+
+
+@dataclass(frozen=True)
+class Level:
+    code: int | str
+    label: str
+
+
+@dataclass(frozen=True)
+class Scale:
+    id: str
+    kind: str
+    levels: tuple[Level, ...] = ()
+    missing: tuple[Level, ...] = ()
+    top: tuple[int | str, ...] = ()
+    bottom: tuple[int | str, ...] = ()
+    min: int | None = None
+    max: int | None = None
+
+    @property
+    def codes(self) -> tuple[int | str, ...]:
+        return tuple(lv.code for lv in self.levels)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return tuple(lv.label for lv in self.levels)
+
+    @property
+    def missing_codes(self) -> tuple[int | str, ...]:
+        return tuple(lv.code for lv in self.missing)
+
+    def label(self, code: int | str) -> str:
+        for lv in (*self.levels, *self.missing):
+            if lv.code == code:
+                return lv.label
+        raise KeyError(code)
+
+    def describe_allowed(self) -> str:
+        """The allowed values in words, for error messages."""
+        if self.kind == "count":
+            text = f"whole numbers {self.min}–{self.max}"
+        else:
+            text = ", ".join(f"{lv.code} ({lv.label})" for lv in self.levels)
+        if self.missing:
+            text += "; missing: " + ", ".join(f"{lv.code} ({lv.label})" for lv in self.missing)
+        return text + "; or blank"
+
+
+@dataclass(frozen=True)
+class Option:
+    column: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Item:
+    id: str
+    instrument: str
+    dimension: str
+    scale: str
+    wording: str
+    options: tuple[Option, ...] = ()
+    short: str | None = None
+    series_label: str | None = None
+
+    @property
+    def is_multiple_response(self) -> bool:
+        return bool(self.options)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The raw-file columns this item occupies."""
+        return tuple(o.column for o in self.options) if self.options else (self.id,)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    scale: str | None = None
+    min: int | None = None
+    max: int | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class InstrumentSpec:
+    id: str
+    label: str
+    unit: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    constant_within: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    complete: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dimension:
+    id: str
+    label: str
+    heading: str
+    notebook: str
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    dimension: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Schaubild:
+    number: int
+    section: str
+    items: tuple[str, ...]
+    chart: str
+    title: str
+    caption: str
+    quoted: bool = True
+    scale_note: bool = False
+
+    @property
+    def label(self) -> str:
+        """'Schaubild 4 – Zufriedenheit mit ThINKA-Vorhaben am Standort' (the list of Schaubilder)."""
+        return f"Schaubild {self.number} – {self.title}"
+
+    @property
+    def heading(self) -> str:
+        """'Schaubild 4: „Ich bin froh, …“' (the caption above the chart)."""
+        caption = f"„{self.caption}“" if self.quoted else self.caption
+        return f"Schaubild {self.number}: {caption}"
+
+
+@dataclass(frozen=True)
+class ItemTable:
+    section: str
+    title: str
+    items: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Codebook:
+    scales: dict[str, Scale]
+    instruments: dict[str, InstrumentSpec]
+    items: dict[str, Item]
+    dimensions: tuple[Dimension, ...]
+    sections: tuple[Section, ...]
+    schaubilder: tuple[Schaubild, ...]
+    item_tables: tuple[ItemTable, ...] = ()
+    source: Path | None = None
+
+    def scale_of(self, item: str) -> Scale:
+        return self.scales[self.items[item].scale]
+
+    def items_of(self, instrument: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items.values() if i.instrument == instrument)
+
+    def required_columns(self, instrument: str) -> tuple[str, ...]:
+        spec = self.instruments[instrument]
+        cols = [c.name for c in spec.columns]
+        for item in self.items_of(instrument):
+            cols.extend(item.columns)
+        return tuple(cols)
+
+    def dimension(self, dim_id: str) -> Dimension:
+        for d in self.dimensions:
+            if d.id == dim_id:
+                return d
+        raise ConfigError(
+            f"Unknown dimension {dim_id!r}; known: {', '.join(d.id for d in self.dimensions)}."
+        )
+
+    def sections_of(self, dimension: str) -> tuple[Section, ...]:
+        return tuple(s for s in self.sections if s.dimension == dimension)
+
+    def schaubilder_of(self, section: str) -> tuple[Schaubild, ...]:
+        return tuple(s for s in self.schaubilder if s.section == section)
+
+    def schaubild(self, number: int) -> Schaubild:
+        for s in self.schaubilder:
+            if s.number == number:
+                return s
+        raise ConfigError(f"No Schaubild {number} in the codebook.")
+
+    def item_tables_of(self, section: str) -> tuple[ItemTable, ...]:
+        return tuple(t for t in self.item_tables if t.section == section)
+
+    def items_of_dimension(self, dimension: str) -> tuple[Item, ...]:
+        return tuple(i for i in self.items.values() if i.dimension == dimension)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Loading
+
+
+class _Reader:
+    """Reads one YAML mapping and reports a missing or malformed key with file and key path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            with open(path, encoding="utf-8") as fh:
+                self.data = yaml.safe_load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: file not found.") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{path}: not valid YAML ({exc}).") from None
+        if not isinstance(self.data, dict):
+            raise ConfigError(f"{path}: expected a mapping at the top level.")
+
+    def fail(self, where: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {where}: {problem}")
+
+    def get(self, mapping: dict, key: str, where: str, kind: type | tuple = object, default: Any = ...):
+        if not isinstance(mapping, dict):
+            raise self.fail(where, "expected a mapping")
+        if key not in mapping:
+            if default is not ...:
+                return default
+            raise self.fail(where, f"missing key {key!r}")
+        value = mapping[key]
+        if not isinstance(value, kind):
+            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            raise self.fail(f"{where}.{key}", f"expected {names}, got {value!r}")
+        return value
+
+    def date(self, mapping: dict, key: str, where: str) -> dt.date:
+        value = self.get(mapping, key, where)
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(f"{where}.{key}", f"expected a date YYYY-MM-DD, got {value!r}") from None
+
+    def period(self, mapping: dict, key: str, where: str) -> tuple[dt.date, dt.date]:
+        p = self.get(mapping, key, where, dict)
+        start, end = self.date(p, "start", f"{where}.{key}"), self.date(p, "end", f"{where}.{key}")
+        if end < start:
+            raise self.fail(f"{where}.{key}", f"end {end} is before start {start}")
+        return start, end
+
+
+def load_phase(path: Path) -> PhaseConfig:
+    """Read and check a phase.yaml."""
+    r = _Reader(Path(path))
+    d = r.data
+    phase = str(r.get(d, "phase", "phase.yaml", (str, int)))
+    start, end = r.period(d, "period", "phase.yaml")
+    sites = []
+    for i, s in enumerate(r.get(d, "sites", "phase.yaml", list)):
+        where = f"sites[{i}]"
+        code = str(r.get(s, "code", where, (str, int)))
+        if code == ALL_SITES:
+            raise r.fail(where, f"site code {ALL_SITES!r} is reserved for the total over all sites")
+        sites.append(Site(code, str(r.get(s, "name", where, str)), bool(r.get(s, "steering_group", where, bool))))
+    codes = [s.code for s in sites]
+    if dupes := sorted({c for c in codes if codes.count(c) > 1}):
+        raise r.fail("sites", f"duplicate site codes {dupes}")
+    if not sites:
+        raise r.fail("sites", "at least one site is needed")
+    instruments = {}
+    for iid, spec in r.get(d, "instruments", "phase.yaml", dict).items():
+        where = f"instruments.{iid}"
+        fstart, fend = r.period(spec, "field_period", where)
+        which = r.get(spec, "sites", where, str, default="all")
+        if which not in ("all", "steering_group"):
+            raise r.fail(f"{where}.sites", f"expected 'all' or 'steering_group', got {which!r}")
+        instruments[iid] = Instrument(
+            id=iid,
+            file=str(r.get(spec, "file", where, str)),
+            dimension=str(r.get(spec, "dimension", where, str)),
+            method=str(r.get(spec, "method", where, str)),
+            field_start=fstart,
+            field_end=fend,
+            sites=which,
+            table1={k: str(v) for k, v in (r.get(spec, "table1", where, dict, default={}) or {}).items()},
+        )
+    disclosure = r.get(d, "disclosure", "phase.yaml", dict, default={}) or {}
+    threshold = r.get(disclosure, "threshold", "disclosure", int, default=5)
+    if threshold < 1:
+        raise r.fail("disclosure.threshold", f"must be at least 1, got {threshold}")
+    report = r.get(d, "report", "phase.yaml", dict)
+    for key in ("title", "date"):
+        r.get(report, key, "report")
+    return PhaseConfig(
+        phase=phase,
+        period_start=start,
+        period_end=end,
+        programme={k: str(v) for k, v in r.get(d, "programme", "phase.yaml", dict).items()},
+        report=report,
+        reconstruction=bool(r.get(d, "reconstruction", "phase.yaml", bool, default=False)),
+        disclosure_threshold=threshold,
+        sites=tuple(sites),
+        instruments=instruments,
+        supplementary_activities=tuple(r.get(d, "supplementary_activities", "phase.yaml", list, default=[])),
+        source=Path(path),
+    )
+
+
+def _levels(r: _Reader, raw: list, where: str) -> tuple[Level, ...]:
+    out = []
+    for i, lv in enumerate(raw or []):
+        code = r.get(lv, "code", f"{where}[{i}]", (int, str))
+        out.append(Level(code, str(r.get(lv, "label", f"{where}[{i}]", str))))
+    return tuple(out)
+
+
+def _scale(r: _Reader, sid: str, s: dict) -> Scale:
+    where = f"scales.{sid}"
+    kind = r.get(s, "kind", where, str)
+    if kind not in SCALE_KINDS:
+        raise r.fail(f"{where}.kind", f"unknown kind {kind!r}; allowed: {', '.join(SCALE_KINDS)}")
+    levels = _levels(r, r.get(s, "levels", where, list, default=[]), f"{where}.levels")
+    if kind != "count" and not levels:
+        raise r.fail(where, f"a {kind} scale needs levels")
+    if kind == "count" and (s.get("min") is None or s.get("max") is None):
+        raise r.fail(where, "a count scale needs min and max")
+    codes = [lv.code for lv in levels]
+    for key in ("top", "bottom"):
+        for c in s.get(key, []) or []:
+            if c not in codes:
+                raise r.fail(f"{where}.{key}", f"code {c!r} is not a level of the scale ({codes})")
+    return Scale(
+        id=sid,
+        kind=kind,
+        levels=levels,
+        missing=_levels(r, r.get(s, "missing", where, list, default=[]), f"{where}.missing"),
+        top=tuple(s.get("top", []) or []),
+        bottom=tuple(s.get("bottom", []) or []),
+        min=s.get("min"),
+        max=s.get("max"),
+    )
+
+
+def load_codebook(path: Path) -> Codebook:
+    """Read and cross-check a codebook.yaml (scales, instruments, items, sections, Schaubilder)."""
+    r = _Reader(Path(path))
+    d = r.data
+    scales = {sid: _scale(r, sid, s) for sid, s in r.get(d, "scales", "codebook", dict).items()}
+
+    instruments = {}
+    for iid, spec in r.get(d, "instruments", "codebook", dict).items():
+        where = f"instruments.{iid}"
+        cols = []
+        for i, c in enumerate(r.get(spec, "columns", where, list)):
+            cw = f"{where}.columns[{i}]"
+            ctype = r.get(c, "type", cw, str)
+            if ctype not in COLUMN_TYPES:
+                raise r.fail(f"{cw}.type", f"unknown type {ctype!r}; allowed: {', '.join(COLUMN_TYPES)}")
+            if ctype == "code" and c.get("scale") not in scales:
+                raise r.fail(cw, f"type code needs a known scale, got {c.get('scale')!r}")
+            cols.append(Column(str(r.get(c, "name", cw, str)), ctype, c.get("scale"), c.get("min"), c.get("max"), c.get("label")))
+        names = [c.name for c in cols]
+        key = tuple(r.get(spec, "key", where, list))
+        for k in key:
+            if k not in names:
+                raise r.fail(f"{where}.key", f"{k!r} is not a column of the instrument")
+        instruments[iid] = InstrumentSpec(
+            id=iid,
+            label=str(r.get(spec, "label", where, str)),
+            unit=str(r.get(spec, "unit", where, str, default="Zeile")),
+            key=key,
+            columns=tuple(cols),
+            constant_within={k: tuple(v) for k, v in (spec.get("constant_within") or {}).items()},
+            complete=tuple(spec.get("complete") or ()),
+        )
+
+    dimensions = tuple(
+        Dimension(
+            str(r.get(x, "id", f"dimensions[{i}]", str)),
+            str(r.get(x, "label", f"dimensions[{i}]", str)),
+            str(r.get(x, "heading", f"dimensions[{i}]", str, default=x.get("label", ""))),
+            str(r.get(x, "notebook", f"dimensions[{i}]", str)),
+        )
+        for i, x in enumerate(r.get(d, "dimensions", "codebook", list))
+    )
+    dim_ids = {x.id for x in dimensions}
+
+    items: dict[str, Item] = {}
+    for i, x in enumerate(r.get(d, "items", "codebook", list)):
+        where = f"items[{i}]"
+        iid = str(r.get(x, "id", where, str))
+        where = f"items[{i}] ({iid})"
+        if iid in items:
+            raise r.fail(where, "duplicate item id")
+        instrument = r.get(x, "instrument", where, str)
+        if instrument not in instruments:
+            raise r.fail(where, f"unknown instrument {instrument!r}; known: {', '.join(instruments)}")
+        scale = r.get(x, "scale", where, str)
+        if scale not in scales:
+            raise r.fail(where, f"unknown scale {scale!r}; known: {', '.join(scales)}")
+        dim = r.get(x, "dimension", where, str)
+        if dim not in dim_ids:
+            raise r.fail(where, f"unknown dimension {dim!r}; known: {', '.join(sorted(dim_ids))}")
+        options = tuple(
+            Option(str(r.get(o, "column", f"{where}.options[{j}]", str)), str(r.get(o, "label", f"{where}.options[{j}]", str)))
+            for j, o in enumerate(x.get("options") or [])
+        )
+        if options and scales[scale].kind != "mention":
+            raise r.fail(where, "an item with options needs a scale of kind 'mention'")
+        items[iid] = Item(iid, instrument, dim, scale, str(r.get(x, "wording", where, str)), options, x.get("short"), x.get("series_label"))
+
+    sections = tuple(
+        Section(str(r.get(x, "id", f"sections[{i}]", str)), str(r.get(x, "dimension", f"sections[{i}]", str)), str(r.get(x, "title", f"sections[{i}]", str)))
+        for i, x in enumerate(r.get(d, "sections", "codebook", list, default=[]))
+    )
+    section_ids = {s.id for s in sections}
+    for s in sections:
+        if s.dimension not in dim_ids:
+            raise r.fail(f"sections ({s.id})", f"unknown dimension {s.dimension!r}")
+
+    schaubilder = []
+    for i, x in enumerate(r.get(d, "schaubilder", "codebook", list, default=[])):
+        where = f"schaubilder[{i}]"
+        sb = Schaubild(
+            number=int(r.get(x, "number", where, int)),
+            section=str(r.get(x, "section", where, str)),
+            items=tuple(r.get(x, "items", where, list)),
+            chart=str(r.get(x, "chart", where, str)),
+            title=str(r.get(x, "title", where, str)),
+            caption=str(r.get(x, "caption", where, str)),
+            quoted=bool(x.get("quoted", True)),
+            scale_note=bool(x.get("scale_note", False)),
+        )
+        if sb.section not in section_ids:
+            raise r.fail(where, f"unknown section {sb.section!r}")
+        if sb.chart not in CHART_KINDS:
+            raise r.fail(where, f"unknown chart {sb.chart!r}; allowed: {', '.join(CHART_KINDS)}")
+        for item in sb.items:
+            if item not in items:
+                raise r.fail(where, f"unknown item {item!r}")
+        schaubilder.append(sb)
+    numbers = [s.number for s in schaubilder]
+    if numbers != sorted(set(numbers)):
+        raise r.fail("schaubilder", f"numbers must be unique and ascending, got {numbers}")
+
+    item_tables = []
+    for i, x in enumerate(r.get(d, "item_tables", "codebook", list, default=[])):
+        where = f"item_tables[{i}]"
+        t = ItemTable(str(r.get(x, "section", where, str)), str(r.get(x, "title", where, str)), tuple(r.get(x, "items", where, list)))
+        if t.section not in section_ids:
+            raise r.fail(where, f"unknown section {t.section!r}")
+        for item in t.items:
+            if item not in items:
+                raise r.fail(where, f"unknown item {item!r}")
+        item_tables.append(t)
+
+    return Codebook(scales, instruments, items, dimensions, sections, tuple(schaubilder), tuple(item_tables), Path(path))
+
+
+def check_consistency(config: PhaseConfig, codebook: Codebook) -> None:
+    """Cross-check phase.yaml against codebook.yaml: every instrument described in both, dimensions known."""
+    missing = sorted(set(config.instruments) ^ set(codebook.instruments))
+    if missing:
+        raise ConfigError(
+            f"{config.source}: instruments {missing} are in only one of phase.yaml and codebook.yaml; "
+            "each instrument needs a file in phase.yaml and its columns in codebook.yaml."
+        )
+    dim_ids = {d.id for d in codebook.dimensions}
+    for inst in config.instruments.values():
+        if inst.dimension not in dim_ids:
+            raise ConfigError(f"{config.source}: instruments.{inst.id}.dimension {inst.dimension!r} is not a codebook dimension ({', '.join(sorted(dim_ids))}).")

@@ -1,0 +1,83 @@
+"""Where things live. Everything is keyed by funding phase (`data/raw/<phase>/`, `report/<phase>/`, ...)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from thinka.errors import ThinkaError
+
+ROOT_ENV = "THINKA_ROOT"
+
+
+def project_root() -> Path:
+    """The project folder: $THINKA_ROOT if set, else the checkout this package was installed from."""
+    if env := os.environ.get(ROOT_ENV):
+        return Path(env).resolve()
+    return Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class PhasePaths:
+    """All paths of one funding phase below a project root."""
+
+    root: Path
+    phase: str
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "data" / "raw" / self.phase
+
+    @property
+    def processed(self) -> Path:
+        return self.root / "data" / "processed" / self.phase
+
+    @property
+    def report(self) -> Path:
+        return self.root / "report" / self.phase
+
+    @property
+    def build(self) -> Path:
+        """Executed notebooks and the unit cache (not published, safe to delete)."""
+        return self.root / "build" / self.phase
+
+    @property
+    def config(self) -> Path:
+        return self.raw / "phase.yaml"
+
+    @property
+    def codebook(self) -> Path:
+        return self.raw / "codebook.yaml"
+
+    @property
+    def texts(self) -> Path:
+        """The report's editable German prose, with numbers bound to computed values."""
+        return self.raw / "texte"
+
+    @property
+    def published(self) -> Path:
+        """Figures printed in an earlier edition of the report, with registered deviations (optional)."""
+        return self.raw / "published_figures.yaml"
+
+    @property
+    def notebooks(self) -> Path:
+        return self.root / "notebooks"
+
+
+def list_phases(root: Path | None = None) -> list[str]:
+    raw = (root or project_root()) / "data" / "raw"
+    return sorted(p.name for p in raw.iterdir() if (p / "phase.yaml").is_file()) if raw.is_dir() else []
+
+
+def phase_paths(phase: str, root: Path | None = None) -> PhasePaths:
+    """Paths of `phase`; raises a ThinkaError naming the known phases if it has no phase.yaml."""
+    root = Path(root).resolve() if root else project_root()
+    paths = PhasePaths(root, phase)
+    if not paths.config.is_file():
+        known = ", ".join(list_phases(root)) or "none"
+        raise ThinkaError(
+            f"Unknown phase {phase!r}: {paths.config} does not exist (known phases: {known}).",
+            hint="Create data/raw/<phase>/phase.yaml and codebook.yaml; see data/raw/README.md.",
+        )
+    return paths
