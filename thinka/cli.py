@@ -1,0 +1,199 @@
+"""Command line: `thinka validate | process | compare | check-texts | build | phases`.
+
+Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: this checkout
+or $THINKA_ROOT). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from thinka import __version__
+from thinka.errors import ThinkaError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+
+
+def _paths(args):
+    from thinka.paths import list_phases, phase_paths, project_root
+
+    root = Path(args.root).resolve() if args.root else project_root()
+    phase = args.phase
+    if phase is None:
+        phases = list_phases(root)
+        if not phases:
+            raise ThinkaError(f"No phase found under {root / 'data' / 'raw'}.", hint="Pass --root or create data/raw/<phase>/phase.yaml.")
+        phase = phases[-1]
+    return phase_paths(phase, root)
+
+
+def cmd_phases(args) -> int:
+    from thinka.paths import list_phases, project_root
+
+    root = Path(args.root).resolve() if args.root else project_root()
+    for phase in list_phases(root):
+        print(phase)
+    return EXIT_OK
+
+
+def cmd_validate(args) -> int:
+    from thinka.validate import format_violations, validate_phase
+
+    paths = _paths(args)
+    report = validate_phase(paths)
+    if report.violations:
+        print(format_violations(report, limit=args.limit), file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Phase {paths.phase}: all instrument files are valid.")
+    for line in _describe_files(report):
+        print(f"  {line}")
+    return EXIT_OK
+
+
+def _describe_files(report) -> list[str]:
+    lines = []
+    for name, count in sorted(report.row_counts.items()):
+        info = report.files.get(name) if hasattr(report, "files") else None
+        detail = ""
+        if info is not None:
+            parts = [getattr(info, "format", None), getattr(info, "encoding", None), _sep_name(getattr(info, "separator", None))]
+            detail = " (" + ", ".join(p for p in parts if p) + ")"
+        lines.append(f"{name}: {count} rows{detail}")
+    return lines
+
+
+def _sep_name(sep: str | None) -> str | None:
+    return {",": "comma-separated", ";": "semicolon-separated"}.get(sep or "", None)
+
+
+def cmd_process(args) -> int:
+    from thinka.process import process_phase
+
+    paths = _paths(args)
+    result = process_phase(paths, force=args.force)
+    state = "up to date (inputs unchanged)" if result.cached else "written"
+    print(f"Phase {paths.phase}: processed tables {state} in {paths.processed}")
+    for name in sorted(result.outputs):
+        print(f"  {name}")
+    return EXIT_OK
+
+
+def _facts_and_tables(paths):
+    from thinka.api import load_tables
+    from thinka.codebook import load_codebook, load_phase
+    from thinka.facts import compute_facts
+
+    tables = load_tables(paths.phase, root=paths.root)
+    config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+    return compute_facts(tables, config, codebook), tables
+
+
+def cmd_compare(args) -> int:
+    from thinka.published import compare, format_comparison, load_register
+
+    paths = _paths(args)
+    if not paths.published.is_file():
+        raise ThinkaError(
+            f"Phase {paths.phase} has no register of printed figures ({paths.published}).",
+            hint="The comparison is for phases that reproduce an earlier printed edition.",
+        )
+    facts, tables = _facts_and_tables(paths)
+    table = compare(load_register(paths.published), facts, tables)
+    print(format_comparison(table))
+    return EXIT_PROBLEMS if (table["status"] == "MISMATCH").any() else EXIT_OK
+
+
+def cmd_check_texts(args) -> int:
+    from thinka.texts import check_texts, format_text_issues
+
+    paths = _paths(args)
+    facts, _ = _facts_and_tables(paths)
+    issues = check_texts(paths.texts, facts)
+    if issues:
+        print(format_text_issues(issues), file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Phase {paths.phase}: every number in {paths.texts} matches the data.")
+    return EXIT_OK
+
+
+def cmd_build(args) -> int:
+    from thinka.build import build_phase
+
+    paths = _paths(args)
+    sites = [s.strip() for s in args.sites.split(",") if s.strip()] if args.sites else None
+    started = time.perf_counter()
+    result = build_phase(
+        paths,
+        sites=sites,
+        jobs=args.jobs,
+        engine=args.engine,
+        progress=not args.no_progress,
+        pdf=not args.no_pdf,
+    )
+    elapsed = time.perf_counter() - started
+    print(result.summary() if hasattr(result, "summary") else str(result))
+    print(f"({elapsed:.1f} s)")
+    return EXIT_OK if result.ok else EXIT_PROBLEMS
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="thinka",
+        description="Validate, process and publish the monitoring Datenreport of a funding phase (Förderphase).",
+    )
+    parser.add_argument("--version", action="version", version=f"thinka {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--phase", help="funding phase, e.g. 2013-2014 (default: the newest under data/raw/)")
+    common.add_argument("--root", help="project folder holding data/ and notebooks/ (default: this checkout or $THINKA_ROOT)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("phases", parents=[common], help="list the phases under data/raw/")
+    p.set_defaults(func=cmd_phases)
+    p = sub.add_parser("validate", parents=[common], help="check every raw file against phase.yaml and codebook.yaml")
+    p.add_argument("--limit", type=int, default=None, help="print at most this many violations")
+    p.set_defaults(func=cmd_validate)
+    p = sub.add_parser("process", parents=[common], help="validate, clean and aggregate into data/processed/<phase>/")
+    p.add_argument("--force", action="store_true", help="rewrite the tables even if the inputs are unchanged")
+    p.set_defaults(func=cmd_process)
+    p = sub.add_parser("compare", parents=[common], help="list every printed figure next to the reproduced one")
+    p.set_defaults(func=cmd_compare)
+    p = sub.add_parser("check-texts", parents=[common], help="report sentences whose numbers no longer match the data")
+    p.set_defaults(func=cmd_check_texts)
+    p = sub.add_parser("build", parents=[common], help="run the notebooks per site and stitch report/<phase>/ (HTML and PDF)")
+    p.add_argument("--sites", help="comma-separated site codes to build (default: all sites)")
+    p.add_argument("--jobs", type=int, default=None, help="parallel notebook processes (default: up to 3, one per core)")
+    p.add_argument("--engine", choices=["nbconvert", "quarto"], default="nbconvert", help="how to render (quarto needs a `quarto` on PATH)")
+    p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_build)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except ThinkaError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug in thinka, not a problem with the input
+        if args.debug:
+            raise
+        print(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "This is a bug in thinka. Run again with --debug for the traceback and report it.",
+            file=sys.stderr,
+        )
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    sys.exit(main())
