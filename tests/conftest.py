@@ -28,3 +28,72 @@ def phase_copy(repo_root: Path, tmp_path: Path) -> PhasePaths:
     dst = tmp_path / "data" / "raw" / PHASE
     shutil.copytree(src, dst)
     return PhasePaths(tmp_path, PHASE)
+
+
+def write_synthetic_instruments(paths: PhasePaths, rows: int = 60, seed: int = 0) -> None:
+    """Write a valid, seeded CSV for every instrument of `paths`, generated from its phase.yaml and codebook.yaml.
+
+    Generic over the codebook: sites cycle through the allowed sites, dates through the field period, codes through
+    their scale (with some blanks and missing codes), `constant_within` groups have three rows each and `complete`
+    instruments get one row per site × quarter. Overwrites the instrument files named in phase.yaml.
+    """
+    import datetime as dt
+    import itertools
+
+    import numpy as np
+    import pandas as pd
+
+    from thinka.codebook import load_codebook, load_phase
+
+    config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+    rng = np.random.default_rng(seed)
+    for iid, inst in config.instruments.items():
+        spec = codebook.instruments[iid]
+        sites = config.allowed_sites(iid)
+        groups = set(spec.constant_within)
+        n = len(sites) * len(config.quarters) if spec.complete else rows
+        combos = list(itertools.product(sites, config.quarters))
+        days = (inst.field_end - inst.field_start).days + 1
+        data: dict[str, list] = {}
+        for col in spec.columns:
+            g = [i // 3 if groups else i for i in range(n)]  # rows of one constant_within group share g
+            if col.type == "id":
+                data[col.name] = [f"{iid[:2].upper()}{(g[i] if col.name in groups else i):04d}" for i in range(n)]
+            elif col.type == "site":
+                data[col.name] = [combos[i][0] if spec.complete else sites[g[i] % len(sites)] for i in range(n)]
+            elif col.type == "quarter":
+                data[col.name] = [combos[i][1] if spec.complete else config.quarters[i % len(config.quarters)] for i in range(n)]
+            elif col.type == "date":
+                data[col.name] = [(inst.field_start + dt.timedelta(days=(g[i] * 7) % days)).isoformat() for i in range(n)]
+            elif col.type == "integer":
+                lo = col.min if col.min is not None else 0
+                span = (col.max if col.max is not None else lo + 100) - lo + 1
+                in_key = col.name in spec.key and groups
+                data[col.name] = [str(lo + (i % 3 if in_key else (g[i] * 7) % span)) for i in range(n)]
+            elif col.type == "code":
+                codes = codebook.scales[col.scale].codes
+                data[col.name] = [str(codes[(g[i] if col.name in sum(spec.constant_within.values(), ()) else i) % len(codes)]) for i in range(n)]
+            else:
+                data[col.name] = [f"Aussage {i}" for i in range(n)]
+        for item in codebook.items_of(iid):
+            scale = codebook.scales[item.scale]
+            for colname in item.columns:
+                if scale.kind == "count":
+                    values = [str(v) for v in rng.integers(scale.min, min(scale.max, scale.min + 20) + 1, n)]
+                elif scale.kind == "mention":
+                    values = [str(v) for v in rng.integers(0, 2, n)]
+                else:
+                    values = [str(scale.codes[v]) for v in rng.integers(0, len(scale.codes), n)]
+                if n > 4:
+                    values[1] = ""  # a blank and a missing code: both must become NA
+                    if scale.missing:
+                        values[2] = str(scale.missing_codes[0])
+                data[colname] = values
+        pd.DataFrame(data).to_csv(paths.raw / inst.file, index=False, encoding="utf-8")
+
+
+@pytest.fixture
+def synthetic_phase(phase_copy: PhasePaths) -> PhasePaths:
+    """`phase_copy` with every instrument file replaced by valid seeded synthetic data (60 rows each)."""
+    write_synthetic_instruments(phase_copy)
+    return phase_copy
