@@ -1,0 +1,496 @@
+"""Named facts: every number the report's prose or a comparison needs, computed from the tidy tables.
+
+A fact has a dotted key, an exact value and a kind that decides how it is printed (German formats):
+
+    item.<id>.n | .top2 | .bottom2 | .mean | .pct.<code> | .share.<code>+<code>[+...]      single-coded items
+    item.<id>.mentions | .respondents | .pct.<option> | .pct_resp.<option> | .rank.<k>     multiple response
+    schaubild.<n>.n                      the N under the chart (valid N; mentions for mentions charts; the
+                                         larger N of a two-series chart)
+    instrument.<id>.n                    questionnaires returned / distinct interviews (`responses`)
+    interviews.n | interviews.partnertyp.<code> | interviews.dauer_mean
+    stats.<measure> | stats.<measure>.<quarter> | stats.beratungen_je_person
+    sites.n | sites.steering_group
+
+Values are never rounded here: rounding happens only when a fact is displayed (`format_fact`), half up
+(`round_half_up`), so that a comparison with printed figures sees the exact value.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import pandas as pd
+
+from thinka import ALL_SITES
+from thinka.codebook import Codebook, PhaseConfig
+from thinka.errors import ThinkaError
+
+KINDS = ("percent", "mean", "count", "decimal", "text")
+SUPPRESSED_MARK = "•"
+NBSP = "\u00a0"
+MEASURES = ("personen", "beratungen", "netzwerkkontakte")
+
+# Syntactic grammar of fact keys; whether the item / option / code exists is checked against the data.
+_CODE = r"[A-Za-z0-9_\-]+"
+KEY_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p)
+    for p in (
+        rf"item\.\w+\.(n|top2|bottom2|mean|mentions|respondents)",
+        rf"item\.\w+\.(pct|pct_resp)\.{_CODE}",
+        rf"item\.\w+\.share\.{_CODE}(\+{_CODE})+",
+        r"item\.\w+\.rank\.[1-9][0-9]*",
+        r"schaubild\.[1-9][0-9]*\.n",
+        r"instrument\.\w+\.n",
+        rf"interviews\.(n|dauer_mean|partnertyp\.{_CODE})",
+        r"stats\.\w+(\.\d{4}-Q[1-4])?",
+        r"sites\.(n|steering_group)",
+    )
+)
+
+
+class UnknownFactError(ThinkaError, KeyError):
+    """A fact key that is not in the grammar or names an item, option or code the data do not have."""
+
+
+def is_valid_key(key: str) -> bool:
+    """True if `key` follows the fact-key grammar (existence of item, code, option is not checked)."""
+    return isinstance(key, str) and any(p.fullmatch(key) for p in KEY_PATTERNS)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Facts and German formatting
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    value: Any  # float | int | str | None (None = suppressed)
+    kind: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"Fact {self.key!r}: unknown kind {self.kind!r}; allowed: {', '.join(KINDS)}")
+
+    @property
+    def suppressed(self) -> bool:
+        return _missing(self.value)
+
+
+def _missing(x: Any) -> bool:
+    if x is None or x is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(x))
+    except (TypeError, ValueError):
+        return False
+
+
+def round_half_up(x: float, ndigits: int = 0) -> int | float:
+    """Round half away from zero (76.5 -> 77, 2.25 -> 2.3), never banker's rounding.
+
+    Works on the decimal text of `x` (what a reader would write down), after snapping float noise of the order
+    1e-9 (e.g. 0.145 * 100 = 14.499999999999998 is a half). Returns an int for ndigits=0, else a float.
+    """
+    if _missing(x):
+        raise ValueError("round_half_up: no value (None/NaN) to round")
+    snapped = round(float(x), 9)
+    quantum = Decimal(1).scaleb(-ndigits)
+    d = Decimal(repr(snapped)).quantize(quantum, rounding=ROUND_HALF_UP)
+    return int(d) if ndigits <= 0 else float(d)
+
+
+def format_number(x: float | None, decimals: int = 0) -> str:
+    """German number: dot thousands separator, comma decimal mark, half-up rounding (1457 -> '1.457')."""
+    if _missing(x):
+        return SUPPRESSED_MARK
+    d = Decimal(repr(float(round_half_up(x, decimals))))
+    text = format(d, f",.{decimals}f")
+    return text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
+def format_percent(x: float | None, decimals: int = 0) -> str:
+    """'82 %' with a no-break space before the percent sign; '•' for a suppressed value."""
+    if _missing(x):
+        return SUPPRESSED_MARK
+    return f"{format_number(x, decimals)}{NBSP}%"
+
+
+def format_fact(fact: Fact) -> str:
+    """The fact as the German text prints it: percent '82' (the prose adds 'Prozent'), mean/decimal '2,2',
+    count '1.457', text as is; a suppressed value is '•'."""
+    if fact.kind == "text":
+        return SUPPRESSED_MARK if _missing(fact.value) else str(fact.value)
+    if _missing(fact.value):
+        return SUPPRESSED_MARK
+    decimals = 1 if fact.kind in ("mean", "decimal") else 0
+    return format_number(fact.value, decimals)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The fact book
+
+
+def _py(x: Any) -> Any:
+    """numpy / pandas scalar -> plain Python (None for NA)."""
+    if _missing(x):
+        return None
+    return x.item() if hasattr(x, "item") else x
+
+
+@dataclass(frozen=True)
+class _Sources:
+    """The tables restricted to one site, plus the configuration that interprets them."""
+
+    site: str
+    tables: dict[str, pd.DataFrame]
+    config: PhaseConfig
+    codebook: Codebook
+
+    def table(self, name: str) -> pd.DataFrame:
+        df = self.tables.get(name)
+        if df is None:
+            raise _NoFact(f"the table {name!r} is not available")
+        if "site" in df.columns:
+            return df[df["site"].astype(str) == self.site]
+        return df
+
+
+class _NoFact(Exception):
+    """Internal: the key is well-formed but names nothing in the data."""
+
+
+class FactBook(Mapping):
+    """Facts of one site (or `all`). Iterates over the concrete keys; parametrised keys (shares of any code
+    combination, ranks) are computed on demand. An unknown key raises a KeyError that suggests close keys."""
+
+    def __init__(self, sources: _Sources, keys: tuple[str, ...]):
+        self._src = sources
+        self._keys = keys
+        self._cache: dict[str, Fact] = {}
+
+    @property
+    def site(self) -> str:
+        return self._src.site
+
+    def __getitem__(self, key: str) -> Fact:
+        if key in self._cache:
+            return self._cache[key]
+        try:
+            if not is_valid_key(key):
+                raise _NoFact("the key does not follow the fact-key grammar")
+            fact = _resolve(key, self._src)
+        except _NoFact as exc:
+            raise UnknownFactError(
+                f"Unknown fact {key!r} (site {self.site!r}): {exc}.", hint=self._suggest(key)
+            ) from None
+        self._cache[key] = fact
+        return fact
+
+    def _suggest(self, key: str) -> str:
+        close = difflib.get_close_matches(key, self._keys, n=5, cutoff=0.6)
+        if close:
+            return "Did you mean " + ", ".join(close) + "?"
+        return "See the key grammar in thinka/facts.py; list(facts) gives every concrete key."
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __repr__(self) -> str:
+        return f"<FactBook site={self.site!r} keys={len(self._keys)}>"
+
+
+def compute_facts(tables: dict[str, pd.DataFrame], config: PhaseConfig, codebook: Codebook, site: str = ALL_SITES) -> FactBook:
+    """All named facts of `site` (default: over all sites) from the tidy tables of docs/architecture.md."""
+    if site != ALL_SITES and site not in config.site_codes:
+        raise ThinkaError(
+            f"Unknown site {site!r} for the facts.",
+            hint=f"Use {ALL_SITES!r} or one of: {', '.join(config.site_codes)}.",
+        )
+    src = _Sources(site, tables, config, codebook)
+    keys = tuple(k for k in _candidate_keys(src) if _resolvable(k, src))
+    return FactBook(src, keys)
+
+
+def _resolvable(key: str, src: _Sources) -> bool:
+    try:
+        _resolve(key, src)
+    except _NoFact:
+        return False
+    return True
+
+
+def _candidate_keys(src: _Sources) -> list[str]:
+    cb, keys = src.codebook, []
+    for item in cb.items.values():
+        base = f"item.{item.id}"
+        if item.is_multiple_response:
+            keys += [f"{base}.mentions", f"{base}.respondents"]
+            for o in item.options:
+                keys += [f"{base}.pct.{o.column}", f"{base}.pct_resp.{o.column}"]
+            keys += [f"{base}.rank.{k}" for k in range(1, len(item.options) + 1)]
+        else:
+            keys += [f"{base}.n", f"{base}.top2", f"{base}.bottom2", f"{base}.mean"]
+            keys += [f"{base}.pct.{c}" for c in cb.scale_of(item.id).codes]
+    keys += [f"schaubild.{s.number}.n" for s in cb.schaubilder]
+    keys += [f"instrument.{i}.n" for i in cb.instruments]
+    keys += ["interviews.n", "interviews.dauer_mean"]
+    keys += [f"interviews.partnertyp.{c}" for c in _partnertyp_codes(cb)]
+    for m in MEASURES:
+        keys.append(f"stats.{m}")
+        keys += [f"stats.{m}.{q}" for q in src.config.quarters]
+    keys += ["stats.beratungen_je_person", "sites.n", "sites.steering_group"]
+    return keys
+
+
+def _partnertyp_codes(cb: Codebook) -> tuple[str, ...]:
+    scale = cb.scales.get("partnertyp")
+    return tuple(str(c) for c in scale.codes) if scale else ()
+
+
+def _resolve(key: str, src: _Sources) -> Fact:
+    head, _, rest = key.partition(".")
+    resolver = {
+        "item": _item_fact,
+        "schaubild": _schaubild_fact,
+        "instrument": _instrument_fact,
+        "interviews": _interviews_fact,
+        "stats": _stats_fact,
+        "sites": _sites_fact,
+    }.get(head)
+    if resolver is None:
+        raise _NoFact(f"unknown key family {head!r}")
+    return resolver(key, rest.split(".") if rest else [], src)
+
+
+# --- items ------------------------------------------------------------------------------------------------------
+
+
+def _item_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    item_id, what, args = parts[0], parts[1], parts[2:]
+    item = src.codebook.items.get(item_id)
+    if item is None:
+        raise _NoFact(f"no item {item_id!r} in the codebook")
+    if item.is_multiple_response:
+        return _mention_fact(key, item, what, args, src)
+    return _single_fact(key, item, what, args, src)
+
+
+def _summary_row(item_id: str, src: _Sources) -> pd.Series:
+    df = src.table("summaries")
+    rows = df[df["item"].astype(str) == item_id]
+    if rows.empty:
+        raise _NoFact(f"no summary row for item {item_id!r} at site {src.site!r}")
+    return rows.iloc[0]
+
+
+def _dist_rows(item_id: str, src: _Sources) -> pd.DataFrame:
+    df = src.table("distributions")
+    rows = df[df["item"].astype(str) == item_id]
+    if rows.empty:
+        raise _NoFact(f"no distribution rows for item {item_id!r} at site {src.site!r}")
+    return rows
+
+
+def _single_fact(key: str, item, what: str, args: list[str], src: _Sources) -> Fact:
+    scale = src.codebook.scale_of(item.id)
+    if what == "n":
+        return Fact(key, _py(_summary_row(item.id, src)["valid_n"]), "count")
+    if what in ("top2", "bottom2"):
+        if not (scale.top if what == "top2" else scale.bottom):
+            raise _NoFact(f"the scale {scale.id!r} of item {item.id!r} defines no {what[:-1]} codes")
+        return Fact(key, _py(_summary_row(item.id, src)[what]), "percent")
+    if what == "mean":
+        if scale.kind not in ("grade", "count"):
+            raise _NoFact(f"a mean is reported only for grade and count scales; {item.id!r} is {scale.kind}")
+        return Fact(key, _py(_summary_row(item.id, src)["mean"]), "mean")
+    if what == "pct":
+        row = _code_rows(item.id, scale, args, src)
+        return Fact(key, _py(row["pct"].iloc[0]), "percent")
+    if what == "share":
+        return Fact(key, _share(item.id, scale, args[0].split("+"), src), "percent")
+    raise _NoFact(f"{what!r} does not apply to the single-coded item {item.id!r}")
+
+
+def _code_rows(item_id: str, scale, codes: list[str], src: _Sources) -> pd.DataFrame:
+    known = [str(c) for c in scale.codes]
+    for c in codes:
+        if c not in known:
+            raise _NoFact(f"code {c!r} is not a level of scale {scale.id!r} (codes: {', '.join(known)})")
+    rows = _dist_rows(item_id, src)
+    return rows[rows["code"].astype(str).isin(codes)]
+
+
+def _share(item_id: str, scale, codes: list[str], src: _Sources) -> float | None:
+    """% of valid answers in `codes`, from the counts (not from adding rounded percentages)."""
+    if len(set(codes)) != len(codes):
+        raise _NoFact(f"codes repeat in {'+'.join(codes)}")
+    rows = _code_rows(item_id, scale, codes, src)
+    if rows["count"].isna().any() or rows["valid_n"].isna().any() or _flag(rows).any():
+        return None
+    valid_n = int(_dist_rows(item_id, src)["valid_n"].iloc[0])
+    if valid_n == 0:
+        return None
+    return 100.0 * float(rows["count"].sum()) / valid_n
+
+
+def _flag(rows: pd.DataFrame) -> pd.Series:
+    if "suppressed" not in rows.columns:
+        return pd.Series(False, index=rows.index)
+    return rows["suppressed"].fillna(False).astype(bool)
+
+
+def _mention_rows(item_id: str, src: _Sources) -> pd.DataFrame:
+    df = src.table("mentions")
+    rows = df[df["item"].astype(str) == item_id]
+    if rows.empty:
+        raise _NoFact(f"no mentions rows for item {item_id!r} at site {src.site!r}")
+    return rows
+
+
+def _mention_fact(key: str, item, what: str, args: list[str], src: _Sources) -> Fact:
+    rows = _mention_rows(item.id, src)
+    if what in ("mentions", "respondents"):
+        return Fact(key, _py(rows[what].iloc[0]), "count")
+    if what in ("pct", "pct_resp"):
+        options = [o.column for o in item.options]
+        if args[0] not in options:
+            raise _NoFact(f"{args[0]!r} is not an option of {item.id!r} (options: {', '.join(options)})")
+        row = rows[rows["option"].astype(str) == args[0]]
+        if row.empty:
+            raise _NoFact(f"no mentions row for option {args[0]!r}")
+        col = "pct_mentions" if what == "pct" else "pct_respondents"
+        return Fact(key, _py(row[col].iloc[0]), "percent")
+    if what == "rank":
+        return Fact(key, _ranked_label(rows, int(args[0]), item.id), "text")
+    raise _NoFact(f"{what!r} does not apply to the multiple-response item {item.id!r}")
+
+
+def _ranked_label(rows: pd.DataFrame, k: int, item_id: str) -> str | None:
+    if k > len(rows):
+        raise _NoFact(f"item {item_id!r} has only {len(rows)} options, no rank {k}")
+    if rows["count"].isna().any() or _flag(rows).any():
+        return None
+    # Ties keep the codebook order, so the ranking is deterministic.
+    ordered = rows.sort_values(["count", "order"], ascending=[False, True], kind="stable")
+    return str(ordered["label"].iloc[k - 1])
+
+
+# --- Schaubilder, instruments, interviews, programme statistics, sites -------------------------------------------
+
+
+def _schaubild_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    number = int(parts[0])
+    sb = next((s for s in src.codebook.schaubilder if s.number == number), None)
+    if sb is None:
+        raise _NoFact(f"no Schaubild {number} in the codebook")
+    ns = []
+    for item_id in sb.items:
+        if src.codebook.items[item_id].is_multiple_response:
+            ns.append(_mention_rows(item_id, src)["mentions"].iloc[0])
+        else:
+            ns.append(_summary_row(item_id, src)["valid_n"])
+    values = [_py(n) for n in ns]
+    value = None if any(v is None for v in values) else max(values)
+    return Fact(key, value, "count")
+
+
+def _instrument_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    inst = parts[0]
+    if inst not in src.codebook.instruments:
+        raise _NoFact(f"no instrument {inst!r} (known: {', '.join(src.codebook.instruments)})")
+    df = src.table("responses")
+    rows = df[df["instrument"].astype(str) == inst]
+    if rows.empty:
+        raise _NoFact(f"no responses row for instrument {inst!r} at site {src.site!r}")
+    return Fact(key, _py(rows["n"].iloc[0]), "count")
+
+
+def _interview_rows(src: _Sources) -> pd.DataFrame:
+    df = src.tables.get("interviews")
+    if df is None:
+        raise _NoFact("the table 'interviews' is not available")
+    # One row per interview; site 'all' means every row.
+    return df if src.site == ALL_SITES else df[df["site"].astype(str) == src.site]
+
+
+def _interviews_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    rows = _interview_rows(src)
+    if parts == ["n"]:
+        return Fact(key, int(rows["interview_id"].nunique()), "count")
+    if parts == ["dauer_mean"]:
+        durations = rows.drop_duplicates("interview_id")["dauer_min"].dropna()
+        return Fact(key, float(durations.mean()) if len(durations) else None, "count")
+    code = parts[1]
+    if code not in _partnertyp_codes(src.codebook):
+        raise _NoFact(f"{code!r} is not a partnertyp code ({', '.join(_partnertyp_codes(src.codebook))})")
+    hit = rows[rows["partnertyp"].astype(str) == code]
+    return Fact(key, int(hit["interview_id"].nunique()), "count")
+
+
+def _stat_value(measure: str, quarter: str, src: _Sources) -> float | None:
+    df = src.table("projektstatistik")
+    rows = df[(df["measure"].astype(str) == measure) & (df["quarter"].astype(str) == quarter)]
+    if rows.empty:
+        raise _NoFact(f"no projektstatistik row for measure {measure!r}, quarter {quarter!r}")
+    return _py(rows["value"].iloc[0])
+
+
+def _stats_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    if parts == ["beratungen_je_person"]:
+        personen, beratungen = _stat_value("personen", "total", src), _stat_value("beratungen", "total", src)
+        value = None if personen in (None, 0) or beratungen is None else beratungen / personen
+        return Fact(key, value, "decimal")
+    measure = parts[0]
+    if measure not in MEASURES:
+        raise _NoFact(f"unknown measure {measure!r} (measures: {', '.join(MEASURES)}, beratungen_je_person)")
+    quarter = parts[1] if len(parts) > 1 else "total"
+    return Fact(key, _stat_value(measure, quarter, src), "count")
+
+
+def _sites_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    sites = src.config.sites if src.site == ALL_SITES else (src.config.site(src.site),)
+    if parts == ["n"]:
+        return Fact(key, len(sites), "count")
+    return Fact(key, sum(1 for s in sites if s.steering_group), "count")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Rule B
+
+
+def labels_sum(tables: dict[str, pd.DataFrame], item: str, codes: list[str] | tuple[str, ...], site: str = ALL_SITES) -> int:
+    """Sum of the rounded category percentages (the chart labels) of `codes`: the "rule B" reading of a printed
+    share, as if the author had added up the labels of the chart instead of rounding the aggregate."""
+    df = tables["distributions"]
+    rows = df[(df["item"].astype(str) == item) & (df["site"].astype(str) == site)]
+    wanted = [str(c) for c in codes]
+    rows = rows[rows["code"].astype(str).isin(wanted)]
+    missing = sorted(set(wanted) - set(rows["code"].astype(str)))
+    if missing:
+        raise UnknownFactError(f"labels_sum: item {item!r} has no distribution rows for codes {missing} at site {site!r}.")
+    if rows["pct"].isna().any():
+        raise UnknownFactError(f"labels_sum: item {item!r} has suppressed percentages at site {site!r}.")
+    return sum(round_half_up(p) for p in rows["pct"])
+
+
+__all__ = [
+    "Fact",
+    "FactBook",
+    "KINDS",
+    "UnknownFactError",
+    "compute_facts",
+    "format_fact",
+    "format_number",
+    "format_percent",
+    "is_valid_key",
+    "labels_sum",
+    "round_half_up",
+]
