@@ -110,6 +110,12 @@ INTERVIEW_MINUTES = (40, 85)
 INTERVIEW_MEAN_MINUTES = 60
 INTERVIEW_SEGMENTS = (2, 5)
 RECONSTRUCTED = " [rekonstruiert]"
+# Public holidays in Thüringen 2013–2014: nobody fills in a questionnaire or gives an interview on these days.
+HOLIDAYS = frozenset(dt.date.fromisoformat(d) for d in (
+    "2013-01-01", "2013-03-29", "2013-04-01", "2013-05-01", "2013-05-09", "2013-05-20", "2013-10-03",
+    "2013-10-31", "2013-12-25", "2013-12-26", "2014-01-01", "2014-04-18", "2014-04-21", "2014-05-01",
+    "2014-05-29", "2014-06-09", "2014-10-03", "2014-10-31", "2014-12-25", "2014-12-26",
+))
 
 # Statements written for this reconstruction (not quotations of the 2015 report): the kind of view the report
 # describes under each theme, phrased anew. Each statement is used at most once.
@@ -275,17 +281,23 @@ def missing_cell(site_uses_code: float, rng: np.random.Generator, code: str = MI
 
 
 def spread_dates(n: int, start: dt.date, end: dt.date, rng: np.random.Generator, trend: float = 0.0) -> list[dt.date]:
-    """n weekdays in [start, end]; trend > 0 makes later dates more frequent (more questionnaires over time)."""
+    """n workdays in [start, end]; trend > 0 makes later dates more frequent (more questionnaires over time)."""
     days = [start + dt.timedelta(d) for d in range((end - start).days + 1)]
-    days = [d for d in days if d.weekday() < 5]
+    days = [d for d in days if is_workday(d)]
     w = np.linspace(1.0, 1.0 + trend, len(days))
     idx = rng.choice(len(days), size=n, replace=True, p=w / w.sum())
     return sorted(days[int(i)] for i in idx)
 
 
-def next_weekday(day: dt.date) -> dt.date:
-    """The day itself, or the Monday after if it falls on a weekend (questionnaires come back on workdays)."""
-    return day + dt.timedelta(max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
+def is_workday(day: dt.date) -> bool:
+    return day.weekday() < 5 and day not in HOLIDAYS
+
+
+def next_workday(day: dt.date) -> dt.date:
+    """The day itself, or the next workday (questionnaires come back on workdays)."""
+    while not is_workday(day):
+        day += dt.timedelta(1)
+    return day
 
 
 def distribute_mentions(counts: dict[str, int], per_respondent: list[int], affinity: np.ndarray) -> list[set[str]]:
@@ -332,7 +344,7 @@ def build_expertenfragebogen(config: PhaseConfig, codebook: Codebook, rng: np.ra
     # Each site filled in its questionnaires at or shortly after one steering-group meeting.
     meeting_days = spread_dates(len(sites), inst.field_start, inst.field_end - dt.timedelta(14), rng)
     meeting = {sites[int(i)]: d for i, d in zip(rng.permutation(len(sites)), meeting_days, strict=True)}
-    dates = [next_weekday(meeting[s] + dt.timedelta(int(rng.choice([0, 0, 0, 1, 2, 7, 9])))) for s in resp_sites]
+    dates = [next_workday(meeting[s] + dt.timedelta(int(rng.choice([0, 0, 0, 1, 2, 7, 9])))) for s in resp_sites]
 
     cells: dict[str, list[str]] = {}
     for item in codebook.items_of("expertenfragebogen"):
@@ -476,14 +488,16 @@ def build_experteninterviews(config: PhaseConfig, codebook: Codebook, rng: np.ra
     partners = [INTERVIEW_PARTNERS[int(i)] for i in rng.permutation(len(INTERVIEW_PARTNERS))]
     n = len(iv_sites)
     inner = spread_dates(n - 2, INTERVIEW_FIRST + dt.timedelta(1), INTERVIEW_LAST - dt.timedelta(1), rng)
-    dates = [INTERVIEW_FIRST, *inner, INTERVIEW_LAST]
-    minutes = [int(m) for m in rng.integers(INTERVIEW_MINUTES[0], INTERVIEW_MINUTES[1] + 1, n)]
+    # Interviews at the same site were held on different days, not back to back.
+    dates = [[INTERVIEW_FIRST, *inner, INTERVIEW_LAST][int(i)] for i in rng.permutation(n)]
+    lo, hi = INTERVIEW_MINUTES
+    minutes = [int(np.clip(round(m), lo, hi)) for m in rng.normal(INTERVIEW_MEAN_MINUTES, 12.0, n)]
     # Nudge the durations onto an exact mean of INTERVIEW_MEAN_MINUTES, one minute at a time.
     step = 0
     while (diff := INTERVIEW_MEAN_MINUTES * n - sum(minutes)) != 0:
         i = step % n
         new = minutes[i] + (1 if diff > 0 else -1)
-        if INTERVIEW_MINUTES[0] <= new <= INTERVIEW_MINUTES[1]:
+        if lo <= new <= hi:
             minutes[i] = new
         step += 1
     n_segments = [int(k) for k in rng.integers(INTERVIEW_SEGMENTS[0], INTERVIEW_SEGMENTS[1] + 1, n)]
