@@ -12,6 +12,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from thinka.codebook import load_codebook
+
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw" / "2013-2014"
 SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "reconstruct_2013_2014.py"
 FILES = ("experteninterviews.csv", "einzelfallfragebogen.csv", "expertenfragebogen.csv", "projektstatistik.csv")
@@ -132,9 +134,6 @@ def test_office_export_formats(name: str, bom: bool, sep: str) -> None:
 
 
 def test_columns_match_the_codebook() -> None:
-    sys.path.insert(0, str(RAW.parent.parent.parent))
-    from thinka.codebook import load_codebook
-
     codebook = load_codebook(RAW / "codebook.yaml")
     for name, sep, enc in (("experteninterviews.csv", ",", "utf-8"), ("einzelfallfragebogen.csv", ";", "utf-8-sig"),
                            ("expertenfragebogen.csv", ";", "utf-8"), ("projektstatistik.csv", ";", "utf-8")):
