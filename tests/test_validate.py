@@ -1,0 +1,281 @@
+"""thinka.validate: every rule on bad input, in every accepted file format, and the report's text."""
+
+from __future__ import annotations
+
+import time
+
+import openpyxl
+import pandas as pd
+import pyreadstat
+import pytest
+
+from thinka.codebook import load_codebook, load_phase
+from thinka.io import read_table, sha256_file
+from thinka.validate import ValidationError, Violation, format_violations, validate_instrument, validate_phase
+
+
+def _frame(paths, file):
+    return pd.read_csv(paths.raw / file, dtype=str, keep_default_na=False)
+
+
+def _write(paths, file, df):
+    df.to_csv(paths.raw / file, index=False, encoding="utf-8")
+
+
+def _only(report, **expected):
+    """The single violation of the report; asserts each given field."""
+    assert len(report.violations) == 1, format_violations(report)
+    v = report.violations[0]
+    for key, value in expected.items():
+        got = getattr(v, key)
+        if key in ("rule", "allowed"):
+            assert value in got, (key, got)
+        else:
+            assert got == value, (key, got)
+    return v
+
+
+def test_synthetic_phase_is_valid(synthetic_phase):
+    report = validate_phase(synthetic_phase)
+    assert report.ok, format_violations(report)
+    assert report.row_counts == {"experteninterviews": 60, "einzelfallfragebogen": 60, "expertenfragebogen": 60,
+                                 "projektstatistik": 88}
+    assert report.files["projektstatistik"].format == "csv"
+    assert format_violations(report) == "Phase 2013-2014: all instrument files are valid."
+
+
+# One row per rule: (file, row index in the CSV body, column, bad value, expected rule, text in `allowed`).
+CELL_CASES = [
+    ("expertenfragebogen.csv", 0, "anerkennung", "7", "code outside scale", "1 (stimme voll und ganz zu)"),
+    ("expertenfragebogen.csv", 3, "aktivierung", "2.5", "code outside scale", "6 (ungenügend)"),
+    ("expertenfragebogen.csv", 1, "standort", "S99", "unknown site", "S01, S02"),
+    ("expertenfragebogen.csv", 1, "standort", "S10", "site not allowed for instrument 'expertenfragebogen'", "S09"),
+    ("expertenfragebogen.csv", 4, "fragebogen_id", "", "empty id", "non-empty"),
+    ("expertenfragebogen.csv", 5, "standort", "", "blank where required", "site"),
+    ("expertenfragebogen.csv", 2, "erhebungsdatum", "2014-02-30", "impossible date", "calendar date"),
+    ("expertenfragebogen.csv", 2, "erhebungsdatum", "01.03.2014", "malformed date", "YYYY-MM-DD"),
+    ("expertenfragebogen.csv", 2, "erhebungsdatum", "2014-07-01", "date outside field period", "2014-01-01 to 2014-06-30"),
+    ("einzelfallfragebogen.csv", 7, "besuche", "0", "count out of range", "1–200"),
+    ("einzelfallfragebogen.csv", 7, "besuche", "201", "count out of range", "1–200"),
+    ("einzelfallfragebogen.csv", 8, "besuche", "3,5", "not a whole number", "1–200"),
+    ("einzelfallfragebogen.csv", 9, "aufmerksam_internet", "2", "mention not 0/1", "0 (nicht genannt)"),
+    ("einzelfallfragebogen.csv", 9, "problem_schulden", "ja", "mention not 0/1", "9 (keine Angabe)"),
+    ("einzelfallfragebogen.csv", 10, "geschlecht", "3", "code outside scale", "2 (männlich)"),
+    ("experteninterviews.csv", 4, "segment", "x", "not a whole number", "1–50"),
+    ("experteninterviews.csv", 4, "segment", "51", "out of range", "1–50"),
+    ("experteninterviews.csv", 5, "thema", "familie", "code outside scale", "erwartungen (Erwartungen und Bedenken)"),
+    ("experteninterviews.csv", 5, "aussage", "", None, None),  # text may be blank: no violation
+    ("projektstatistik.csv", 0, "quartal", "2014-Q5", "malformed quarter", "YYYY-Qn"),
+    ("projektstatistik.csv", 0, "quartal", "2015-Q1", "quarter outside phase period", "2013-Q1 to 2014-Q4"),
+    ("projektstatistik.csv", 3, "personen", "-1", "out of range", "0–10000"),
+    ("projektstatistik.csv", 3, "beratungen", "", "blank where required", "integer"),
+]
+
+
+@pytest.mark.parametrize("file, idx, column, value, rule, allowed", CELL_CASES)
+def test_each_cell_rule_is_reported_with_file_row_column_value(synthetic_phase, file, idx, column, value, rule, allowed):
+    df = _frame(synthetic_phase, file)
+    if file == "projektstatistik.csv" and column == "quartal":
+        # Keep the site × quarter grid complete: add a copy of the row under a bad quarter instead.
+        extra = df.iloc[[idx]].copy()
+        extra[column] = value
+        df = pd.concat([df, extra], ignore_index=True)
+        idx = len(df) - 1
+    else:
+        df.loc[idx, column] = value
+    _write(synthetic_phase, file, df)
+    report = validate_phase(synthetic_phase)
+    if rule is None:
+        assert report.ok, format_violations(report)
+        return
+    _only(report, file=file, row=idx + 2, column=column, value=value, rule=rule, allowed=allowed)
+
+
+def test_missing_and_unknown_columns(synthetic_phase):
+    df = _frame(synthetic_phase, "einzelfallfragebogen.csv").drop(columns=["nutzung"])
+    df["bemerkung"] = "x"
+    _write(synthetic_phase, "einzelfallfragebogen.csv", df)
+    vs = validate_phase(synthetic_phase).violations
+    assert [(v.file, v.row, v.column, v.rule) for v in vs] == [
+        ("einzelfallfragebogen.csv", 1, "nutzung", "missing required column"),
+        ("einzelfallfragebogen.csv", 1, "bemerkung", "unknown column"),
+    ]
+
+
+def test_duplicate_key_names_the_other_row(synthetic_phase):
+    df = _frame(synthetic_phase, "einzelfallfragebogen.csv")
+    df.loc[9, "fragebogen_id"] = df.loc[4, "fragebogen_id"]
+    _write(synthetic_phase, "einzelfallfragebogen.csv", df)
+    v = _only(validate_phase(synthetic_phase), row=11, column="fragebogen_id", value=df.loc[4, "fragebogen_id"])
+    assert v.rule == "duplicate key (same as row 6)"
+
+
+def test_duplicate_compound_key(synthetic_phase):
+    df = _frame(synthetic_phase, "experteninterviews.csv")
+    df.loc[1, "segment"] = df.loc[0, "segment"]  # same interview, same segment number
+    _write(synthetic_phase, "experteninterviews.csv", df)
+    v = _only(validate_phase(synthetic_phase), row=3, column="interview_id, segment")
+    assert v.rule == "duplicate key (same as row 2)"
+    assert v.value == f"{df.loc[0, 'interview_id']} / {df.loc[0, 'segment']}"
+
+
+def test_constant_within_reports_the_deviating_row_only(synthetic_phase):
+    df = _frame(synthetic_phase, "experteninterviews.csv")
+    assert df.loc[3, "interview_id"] == df.loc[4, "interview_id"] == df.loc[5, "interview_id"]
+    df.loc[4, "partnertyp"] = "jobcenter" if df.loc[3, "partnertyp"] != "jobcenter" else "kommunal"
+    _write(synthetic_phase, "experteninterviews.csv", df)
+    v = _only(validate_phase(synthetic_phase), file="experteninterviews.csv", row=6, column="partnertyp",
+              value=df.loc[4, "partnertyp"])
+    assert v.rule == f"differs within interview_id '{df.loc[3, 'interview_id']}' (row 5 has '{df.loc[3, 'partnertyp']}')"
+
+
+def test_complete_reports_a_missing_site_quarter(synthetic_phase):
+    df = _frame(synthetic_phase, "projektstatistik.csv")
+    gone = df.loc[10, ["standort", "quartal"]].tolist()
+    _write(synthetic_phase, "projektstatistik.csv", df.drop(index=10))
+    _only(validate_phase(synthetic_phase), file="projektstatistik.csv", row=None, column="standort, quartal",
+          value=" / ".join(gone), rule="missing combination")
+
+
+def test_missing_file_unreadable_file_and_empty_body(synthetic_phase):
+    (synthetic_phase.raw / "expertenfragebogen.csv").unlink()
+    (synthetic_phase.raw / "experteninterviews.csv").write_bytes(b"\x00\x01binary")
+    header = ",".join(_frame(synthetic_phase, "projektstatistik.csv").columns)
+    (synthetic_phase.raw / "projektstatistik.csv").write_text(header + "\n", encoding="utf-8")
+    rules = {v.file: v.rule for v in validate_phase(synthetic_phase).violations}
+    assert rules["expertenfragebogen.csv"] == "file missing"
+    assert rules["experteninterviews.csv"].startswith("unreadable file:")
+    assert "no data rows" in [v.rule for v in validate_phase(synthetic_phase).violations if v.file == "projektstatistik.csv"]
+
+
+def test_missing_codes_and_blanks_are_accepted_in_items(synthetic_phase):
+    df = _frame(synthetic_phase, "einzelfallfragebogen.csv")
+    df.loc[0, "besuche"] = "-9"
+    df.loc[0, "nutzung"] = "9"
+    df.loc[0, "aufmerksam_internet"] = "9"
+    df.loc[1, "geschlecht"] = ""
+    _write(synthetic_phase, "einzelfallfragebogen.csv", df)
+    assert validate_phase(synthetic_phase).ok
+
+
+def test_collects_every_violation_not_just_the_first(synthetic_phase):
+    df = _frame(synthetic_phase, "expertenfragebogen.csv")
+    df.loc[0, "anerkennung"] = "7"
+    df.loc[5, "standort"] = "S11"
+    df.loc[9, "erhebungsdatum"] = "2013-12-31"
+    _write(synthetic_phase, "expertenfragebogen.csv", df)
+    vs = validate_phase(synthetic_phase).violations
+    assert [(v.row, v.column) for v in vs] == [(2, "anerkennung"), (7, "standort"), (11, "erhebungsdatum")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The same checks in every accepted format
+
+
+def test_windows_1252_csv_with_umlauts(synthetic_phase):
+    df = _frame(synthetic_phase, "experteninterviews.csv")
+    df.loc[:, "aussage"] = "Die Zusammenarbeit läuft gut, größtenteils."
+    df.loc[6, "partnertyp"] = "Wohnungsgesellschaft"
+    path = synthetic_phase.raw / "experteninterviews.csv"
+    path.write_bytes(df.to_csv(index=False).encode("cp1252"))
+    report = validate_phase(synthetic_phase)
+    assert report.files["experteninterviews"].encoding == "cp1252"
+    rows = [v for v in report.violations if v.rule == "code outside scale"]
+    assert [(v.file, v.row, v.column, v.value) for v in rows] == [
+        ("experteninterviews.csv", 8, "partnertyp", "Wohnungsgesellschaft")
+    ]
+    assert report.tables["experteninterviews"].frame.loc[2, "aussage"] == "Die Zusammenarbeit läuft gut, größtenteils."
+
+
+def test_semicolon_csv(synthetic_phase):
+    df = _frame(synthetic_phase, "einzelfallfragebogen.csv")
+    df.loc[12, "nutzung"] = "5"
+    (synthetic_phase.raw / "einzelfallfragebogen.csv").write_text(df.to_csv(index=False, sep=";"), encoding="utf-8")
+    report = validate_phase(synthetic_phase)
+    assert report.files["einzelfallfragebogen"].separator == ";"
+    _only(report, file="einzelfallfragebogen.csv", row=14, column="nutzung", value="5", rule="code outside scale",
+          allowed="4 (häufig)")
+
+
+def test_xlsx_reports_sheet_rows(synthetic_phase):
+    df = _frame(synthetic_phase, "expertenfragebogen.csv")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(list(df.columns))
+    for rec in df.itertuples(index=False):
+        # Excel users type numbers and dates, not text: store them as such.
+        ws.append([int(v) if v.isdigit() else v for v in rec])
+    date_col = list(df.columns).index("erhebungsdatum") + 1
+    ws.cell(row=2, column=date_col).value = pd.Timestamp("2014-03-05").to_pydatetime()
+    ws.cell(row=8, column=list(df.columns).index("netzwerkarbeit") + 1).value = 0
+    path = synthetic_phase.raw / "expertenfragebogen.csv"  # the name phase.yaml gives; content is XLSX
+    wb.save(path)
+    report = validate_phase(synthetic_phase)
+    assert report.files["expertenfragebogen"].format == "xlsx"
+    _only(report, file="expertenfragebogen.csv", row=8, column="netzwerkarbeit", value="0", rule="code outside scale")
+    assert report.tables["expertenfragebogen"].frame.loc[2, "erhebungsdatum"] == "2014-03-05"
+
+
+def test_sav_reports_case_number_plus_one(synthetic_phase):
+    df = _frame(synthetic_phase, "einzelfallfragebogen.csv")
+    numeric = [c for c in df.columns if c not in ("fragebogen_id", "standort", "erhebungsdatum")]
+    sav = df.copy()
+    for c in numeric:
+        sav[c] = pd.to_numeric(sav[c].replace("", None)).astype("float64")
+    sav.loc[20, "problem_geloest"] = 4.0
+    sav = sav.astype({c: "object" for c in ("fragebogen_id", "standort", "erhebungsdatum")})
+    path = synthetic_phase.raw / "einzelfallfragebogen.csv"
+    pyreadstat.write_sav(sav, str(path), variable_value_labels={"problem_geloest": {1: "ja", 2: "teilweise", 3: "nein"}})
+    report = validate_phase(synthetic_phase)
+    assert report.files["einzelfallfragebogen"].format == "sav"
+    _only(report, file="einzelfallfragebogen.csv", row=22, column="problem_geloest", value="4", rule="code outside scale")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Report, error, purity, speed
+
+
+def test_format_violations_lines_summary_and_limit(synthetic_phase):
+    df = _frame(synthetic_phase, "expertenfragebogen.csv")
+    df.loc[0, "anerkennung"] = "7"
+    df.loc[1, "anerkennung"] = "8"
+    _write(synthetic_phase, "expertenfragebogen.csv", df)
+    report = validate_phase(synthetic_phase)
+    text = format_violations(report)
+    first = text.splitlines()[0]
+    assert first.startswith("expertenfragebogen.csv:2: column 'anerkennung': value '7' — code outside scale; allowed: 1 (")
+    assert "2 violation(s) in phase 2013-2014 (expertenfragebogen.csv: 2)" in text
+    assert "Hint:" in text
+    short = format_violations(report, limit=1)
+    assert "value '8'" not in short and "… and 1 more." in short
+    err = ValidationError(report)
+    assert err.report is report and "value '8'" in str(err)
+
+
+def test_violation_without_row_or_value_formats_cleanly():
+    v = Violation("a.csv", None, None, None, "file missing", "a CSV file")
+    assert v.format() == "a.csv: — file missing; allowed: a CSV file"
+
+
+def test_validation_never_changes_raw_files(synthetic_phase):
+    df = _frame(synthetic_phase, "expertenfragebogen.csv")
+    df.loc[0, "anerkennung"] = "7"
+    _write(synthetic_phase, "expertenfragebogen.csv", df)
+    before = {p: sha256_file(p) for p in synthetic_phase.raw.rglob("*") if p.is_file()}
+    validate_phase(synthetic_phase)
+    assert {p: sha256_file(p) for p in synthetic_phase.raw.rglob("*") if p.is_file()} == before
+
+
+def test_ten_thousand_rows_validate_quickly(synthetic_phase, tmp_path):
+    df = _frame(synthetic_phase, "einzelfallfragebogen.csv")
+    big = pd.concat([df] * 170, ignore_index=True).iloc[:10_000].copy()
+    big["fragebogen_id"] = [f"B{i:05d}" for i in range(len(big))]
+    big.loc[9_998, "empathie"] = "6"
+    path = tmp_path / "big.csv"
+    big.to_csv(path, index=False)
+    config, codebook = load_phase(synthetic_phase.config), load_codebook(synthetic_phase.codebook)
+    raw = read_table(path)
+    start = time.perf_counter()
+    vs = validate_instrument(raw, "einzelfallfragebogen", config, codebook)
+    assert time.perf_counter() - start < 3.0
+    assert [(v.row, v.column, v.value) for v in vs] == [(10_000, "empathie", "6")]
