@@ -177,6 +177,14 @@ class FactBook(Mapping):
     def site(self) -> str:
         return self._src.site
 
+    @property
+    def codebook(self) -> Codebook:
+        return self._src.codebook
+
+    @property
+    def config(self) -> PhaseConfig:
+        return self._src.config
+
     def __getitem__(self, key: str) -> Fact:
         if key in self._cache:
             return self._cache[key]
