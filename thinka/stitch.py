@@ -1,0 +1,585 @@
+"""Stitch stage: executed notebooks → one self-contained HTML Datenreport, one page per site, chart data as CSV.
+
+The report is a merged notebook exported once with nbconvert (code hidden, no prompts) through thinka's own
+template, which loads nothing from the network: CSS is inlined and figures are data URIs. Front and back matter
+(title page, contents, list of Schaubilder, texts, methods note, colophon) are raw HTML cells around the three
+overall notebooks. Optional stages (texts, facts, published figures, chart data) are imported lazily and their
+sections left out while they are absent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from thinka import ALL_SITES, __version__
+from thinka.paths import PhasePaths
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+REPORT_FILE = "datenreport.html"
+MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
+          "November", "Dezember")
+TOC_MARK = "<!--thinka:toc-->"
+DEVIATION_STATUS = "deviation (registered)"
+
+Notebooks = Mapping[tuple[str, str], Path]
+
+
+def esc(text: Any) -> str:
+    return html.escape(str(text), quote=True)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Dates
+
+
+def build_date(config) -> dt.datetime:
+    """SOURCE_DATE_EPOCH if set (reproducible builds), else the report date from phase.yaml."""
+    if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.timezone.utc)
+    value = config.report["date"]
+    day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
+
+
+def german_date(day: dt.date) -> str:
+    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
+
+
+def _report_day(config) -> dt.date:
+    value = config.report["date"]
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Headings: stable ids and the table of contents (pure)
+
+_HEADING = re.compile(r"<h([1-4])((?:\s[^>]*)?)>(.*?)</h\1>", re.S | re.I)
+_ATTR_ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""", re.I)
+_ATTR_CLASS = re.compile(r"""\sclass\s*=\s*["']([^"']*)["']""", re.I)
+_ANCHOR_LINK = re.compile(r"<a[^>]*class=\"anchor-link\"[^>]*>.*?</a>", re.S)
+_TAG = re.compile(r"<[^>]+>")
+_ANY_ID = re.compile(r"""\sid\s*=\s*["']([^"']+)["']""")
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+    in_toc: bool
+
+
+def slugify(text: str) -> str:
+    """'Kapitel B – Befragungsergebnisse' → 'kapitel-b-befragungsergebnisse' (German umlauts transliterated)."""
+    text = text.lower()
+    for a, b in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("ß", "ss")):
+        text = text.replace(a, b)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")[:60].rstrip("-") or "abschnitt"
+
+
+def heading_text(inner: str) -> str:
+    return " ".join(html.unescape(_TAG.sub("", _ANCHOR_LINK.sub("", inner))).split())
+
+
+def assign_heading_ids(doc: str) -> tuple[str, list[Heading]]:
+    """Give every h1–h4 without an id a stable id derived from its text; list them in document order."""
+    taken = set(_ANY_ID.findall(doc))
+    headings: list[Heading] = []
+
+    def fix(match: re.Match) -> str:
+        level, attrs, inner = int(match.group(1)), match.group(2) or "", match.group(3)
+        text = heading_text(inner)
+        classes = (_ATTR_CLASS.search(attrs).group(1) if _ATTR_CLASS.search(attrs) else "").split()
+        existing = _ATTR_ID.search(attrs)
+        if existing:
+            hid = existing.group(1)
+        else:
+            base = slugify(text)
+            hid, n = base, 2
+            while hid in taken:
+                hid, n = f"{base}-{n}", n + 1
+            taken.add(hid)
+            attrs = f' id="{hid}"{attrs}'
+        headings.append(Heading(level, hid, text, "no-toc" not in classes))
+        return f"<h{level}{attrs}>{_ANCHOR_LINK.sub('', inner)}</h{level}>"
+
+    return _HEADING.sub(fix, doc), headings
+
+
+def render_toc(headings: Iterable[Heading], max_level: int = 3) -> str:
+    items = [
+        f'<li class="ebene-{h.level}"><a href="#{esc(h.id)}">{esc(h.text)}</a></li>'
+        for h in headings if h.in_toc and h.level <= max_level
+    ]
+    return (
+        '<nav class="verzeichnis inhalt" id="inhaltsverzeichnis" aria-labelledby="inhaltsverzeichnis-titel">'
+        '<h1 class="no-toc" id="inhaltsverzeichnis-titel">Inhaltsverzeichnis</h1>'
+        f"<ol>{''.join(items)}</ol></nav>"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Front and back matter (pure: config, codebook and plain data in, HTML out)
+
+
+def title_page(config) -> str:
+    r = config.report
+    parts = ['<section class="titelseite" id="titelseite">', f'<h1 class="no-toc titel">{esc(r["title"])}</h1>']
+    if r.get("subtitle"):
+        parts.append(f'<p class="untertitel">{esc(r["subtitle"])}</p>')
+    if r.get("phase_line"):
+        parts.append(f'<p class="phase">{esc(r["phase_line"])}</p>')
+    if config.reconstruction:
+        parts.append(reconstruction_note(config))
+    if r.get("authors"):
+        parts.append(f'<div class="personen"><p>Autoren:</p><p><strong>{esc(", ".join(r["authors"]))}</strong></p>')
+        if r.get("contributors"):
+            parts.append(f"<p>unter Mitwirkung von {esc(_and_list(r['contributors']))}</p>")
+        parts.append("</div>")
+    parts.append(f'<p class="datum">{esc(german_date(_report_day(config)))}</p></section>')
+    return "".join(parts)
+
+
+def reconstruction_note(config) -> str:
+    return (
+        '<div class="hinweis rekonstruktion" role="note"><p><strong>Hinweis zur Datengrundlage:</strong> '
+        "Die Zahlen dieses Berichts beruhen nicht auf den Originaldaten der Befragungen. Die Datensätze wurden "
+        "aus den im Datenreport von 2015 veröffentlichten Werten (Fallzahlen und Prozentangaben der Schaubilder) "
+        "rekonstruiert und geben nur diese veröffentlichten Verteilungen wieder.</p></div>"
+    )
+
+
+def _and_list(names: list[str]) -> str:
+    names = [str(n) for n in names]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " und " + names[-1]
+
+
+def schaubild_list(codebook, tabellen: list[tuple[str, str]] = ()) -> str:
+    """The linked list of Tabellen and Schaubilder ('Schaubild n – title'), figures found by id schaubild-n."""
+    items = [f'<li><a href="#{esc(anchor)}">{esc(label)}</a></li>' for anchor, label in tabellen]
+    items += [f'<li><a href="#schaubild-{s.number}">{esc(s.label)}</a></li>' for s in codebook.schaubilder]
+    return (
+        '<nav class="verzeichnis schaubilder" id="schaubildverzeichnis" aria-labelledby="schaubildverzeichnis-titel">'
+        '<h1 class="no-toc" id="schaubildverzeichnis-titel">Verzeichnis der Tabellen und Schaubilder</h1>'
+        f"<ol>{''.join(items)}</ol></nav>"
+    )
+
+
+def chapter(title: str, anchor: str, body: str = "") -> str:
+    return f'<h1 class="kapitel" id="{esc(anchor)}">{esc(title)}</h1>{body}'
+
+
+def site_links(config) -> str:
+    items = "".join(
+        f'<li><a href="standorte/{esc(s.code)}.html">{esc(s.name)}</a></li>' for s in config.sites
+    )
+    return (
+        '<section class="standortberichte"><h1 id="standortberichte">Ergebnisse nach Standorten</h1>'
+        "<p>Für jeden Standort gibt es eine eigene Seite mit denselben Auswertungen, jeweils im Vergleich mit "
+        f"dem Ergebnis über alle Standorte.</p><ul>{items}</ul></section>"
+    )
+
+
+def html_table(header: list[str], rows: list[list[Any]], caption: str | None = None, numeric: Iterable[int] = ()) -> str:
+    numeric = set(numeric)
+
+    def cls(i: int) -> str:
+        return ' class="zahl"' if i in numeric else ""
+
+    head = "".join(f'<th scope="col"{cls(i)}>{esc(h)}</th>' for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(f"<td{cls(i)}>{esc(v)}</td>" for i, v in enumerate(r)) + "</tr>" for r in rows)
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str], list[list[Any]]] | None,
+                 chart_files: list[str]) -> str:
+    """Methodische Hinweise: data basis, rounding, suppression (with the suppressed values), deviations, CSVs."""
+    t = config.disclosure_threshold
+    parts = ['<section class="methoden">', '<h1 id="methodische-hinweise">Methodische Hinweise</h1>']
+    parts.append('<h2 id="datengrundlage">Datengrundlage</h2>')
+    if config.reconstruction:
+        parts.append(
+            "<p>Die ausgewerteten Datensätze sind eine Rekonstruktion: Sie wurden so erzeugt, dass sie die im "
+            "Datenreport von 2015 gedruckten Fallzahlen und Prozentwerte wiedergeben. Aussagen über einzelne "
+            "Standorte beruhen auf einer plausiblen, aber angenommenen Verteilung der Antworten auf die Standorte.</p>"
+        )
+    else:
+        parts.append("<p>Ausgewertet wurden die Datensätze der Befragungen der Förderphase.</p>")
+    parts.append('<h2 id="rundung">Rundung</h2>')
+    parts.append(
+        "<p>Gerechnet wird mit ungerundeten Werten; gerundet wird erst bei der Darstellung, und zwar kaufmännisch "
+        "(ab einer Fünf an der ersten wegfallenden Stelle wird aufgerundet). Steht im Text „knapp“ vor einer Zahl, "
+        "liegt der ungerundete Wert etwas unter dieser Zahl. Durch Rundung können sich Anteile zu etwas mehr oder "
+        "weniger als 100 % addieren.</p>"
+    )
+    parts.append('<h2 id="geheimhaltung">Schutz kleiner Fallzahlen</h2>')
+    parts.append(
+        f"<p>Werte einzelner Standorte, die auf weniger als {t} gültigen Antworten beruhen, werden nicht "
+        "ausgewiesen und mit • gekennzeichnet. Damit sie sich nicht aus anderen Angaben zurückrechnen lassen, "
+        "werden wo nötig weitere Werte desselben Standorts zurückgehalten (sekundäre Unterdrückung). Ergebnisse "
+        "über alle Standorte werden stets vollständig gezeigt. Ein – bedeutet, dass es keinen Wert gibt.</p>"
+    )
+    if suppressed:
+        parts.append(html_table(["Merkmal", "Standort", "Art der Unterdrückung"], suppressed,
+                                caption="Nicht ausgewiesene Standortwerte"))
+    else:
+        parts.append("<p>In dieser Förderphase musste kein Standortwert zurückgehalten werden.</p>")
+    if deviations is not None:
+        header, rows = deviations
+        parts.append('<h2 id="abweichungen">Abweichungen vom Druck 2015</h2>')
+        if rows:
+            parts.append(
+                "<p>Die folgenden Werte weichen von der gedruckten Fassung ab. Die Abweichungen sind geprüft und "
+                "begründet; meist ist die gedruckte Zahl in sich widersprüchlich oder nicht aus ganzen Fallzahlen "
+                "erreichbar.</p>"
+            )
+            parts.append(html_table(header, rows, caption="Verzeichnis der Abweichungen"))
+        else:
+            parts.append("<p>Alle nachgerechneten Werte stimmen mit der gedruckten Fassung überein.</p>")
+    if chart_files:
+        links = "".join(f'<li><a href="{esc(f)}">{esc(f)}</a></li>' for f in chart_files)
+        parts.append('<h2 id="daten-zu-den-schaubildern">Daten zu den Schaubildern</h2>')
+        parts.append(
+            "<p>Die Werte hinter jedem Schaubild liegen als CSV-Datei (UTF-8, Trennzeichen Semikolon) neben "
+            f"diesem Bericht:</p><ul class=\"dateien\">{links}</ul>"
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def colophon(config, *, build: dt.datetime, code_hash: str, inputs: list[tuple[str, str]]) -> str:
+    rows = [[name, sha] for name, sha in inputs]
+    table = html_table(["Eingangsdatei", "SHA-256"], rows, caption="Prüfsummen der Eingangsdaten") if rows else ""
+    return (
+        '<section class="kolophon"><h1 id="kolophon">Kolophon</h1>'
+        f"<p>Erstellt mit thinka {esc(__version__)} am {esc(german_date(build.date()))} aus den Daten der "
+        f"Förderphase {esc(config.phase)}. Derselbe Programmstand und dieselben Eingangsdaten ergeben "
+        "bytegleich denselben Bericht.</p>"
+        f'<p>Prüfsumme des Programmcodes: <span class="hash">{esc(code_hash)}</span></p>'
+        f"{table}</section>"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Data from the other stages (lazy and optional)
+
+
+def _optional(module: str):
+    """Import thinka.<module>, or None while that stage does not exist yet."""
+    import importlib
+
+    try:
+        return importlib.import_module(f"thinka.{module}")
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("thinka"):
+            return None
+        raise
+
+
+@dataclass
+class ReportInputs:
+    tables: Any = None
+    facts: Any = None
+    parts: dict[str, str] | None = None
+    tabelle_1: str | None = None
+    deviations: tuple[list[str], list[list[Any]]] | None = None
+
+
+def gather_inputs(paths: PhasePaths, config, codebook) -> ReportInputs:
+    out = ReportInputs()
+    api, facts_mod = _optional("api"), _optional("facts")
+    if api is None or facts_mod is None or not (paths.processed / "manifest.json").is_file():
+        return out
+    out.tables = api.load_tables(paths.phase, root=paths.root)
+    out.facts = facts_mod.compute_facts(out.tables, config, codebook)
+    if (texts := _optional("texts")) is not None:
+        out.parts = {}
+        for name in ("vorwort", "kapitel_a", "kapitel_c", "auf_einen_blick"):
+            if (part := texts.render_document_part(paths, name, out.facts)) is not None:
+                out.parts[name] = part
+        if hasattr(texts, "tabelle_1"):
+            out.tabelle_1 = texts.tabelle_1(config, codebook, out.facts)
+    if (published := _optional("published")) is not None and paths.published.is_file():
+        table = published.compare(published.load_register(paths.published), out.facts, out.tables)
+        out.deviations = deviation_rows(table)
+    return out
+
+
+# Columns of the comparison table shown in the report, with their German headers.
+DEVIATION_COLUMNS = (
+    ("schaubild", "Schaubild"), ("where", "Fundstelle"), ("printed_shown", "Druck 2015"),
+    ("shown", "Neu berechnet"), ("note", "Begründung"),
+)
+
+
+def deviation_rows(table) -> tuple[list[str], list[list[Any]]]:
+    """Rows of `published.compare` with status 'deviation (registered)', as (header, rows) for the report."""
+    records = table.to_dict("records") if hasattr(table, "to_dict") else [r if isinstance(r, dict) else vars(r) for r in table]
+    records = [r for r in records if str(r.get("status")) == DEVIATION_STATUS]
+    present = set().union(*(r.keys() for r in records)) if records else set()
+    cols, headers = [], []
+    for key, label in DEVIATION_COLUMNS:
+        if key in present and label not in headers:
+            cols.append(key)
+            headers.append(label)
+    if not cols:
+        cols = sorted(k for k in present if k != "status")
+        headers = cols
+    return headers, [[_cell(r.get(c)) for c in cols] for r in records]
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    return str(value)
+
+
+def suppressed_values(processed: Path, config, codebook) -> list[list[str]]:
+    """One row per suppressed (item, site): read from the `suppressed` columns of the processed tables."""
+    import pandas as pd
+
+    found: dict[tuple[str, str], set[str]] = {}
+    for path in sorted(processed.glob("*.parquet")):
+        df = pd.read_parquet(path)
+        if "suppressed" not in df.columns or "site" not in df.columns:
+            continue
+        label_col = "item" if "item" in df.columns else ("measure" if "measure" in df.columns else None)
+        hit = df[df["suppressed"].fillna(False).astype(bool)]
+        for _, row in hit.iterrows():
+            name = str(row[label_col]) if label_col else path.stem
+            kind = str(row["suppression"]) if "suppression" in df.columns and pd.notna(row["suppression"]) else "primary"
+            found.setdefault((name, str(row["site"])), set()).add(kind)
+    order = {code: i for i, code in enumerate(config.site_codes)}
+    kinds = {"primary": "primär", "secondary": "sekundär"}
+    rows = []
+    for (name, site), ks in sorted(found.items(), key=lambda kv: (_item_order(codebook, kv[0][0]), order.get(kv[0][1], 99), kv[0])):
+        site_name = config.site(site).name if site in order else site
+        rows.append([_item_label(codebook, name), site_name, ", ".join(kinds.get(k, k) for k in sorted(ks))])
+    return rows
+
+
+def _item_order(codebook, item: str) -> int:
+    keys = list(codebook.items)
+    return keys.index(item) if item in keys else len(keys)
+
+
+def _item_label(codebook, item: str) -> str:
+    for sb in codebook.schaubilder:
+        if item in sb.items:
+            return f"Schaubild {sb.number}: {codebook.items[item].short or sb.title}"
+    if item in codebook.items:
+        it = codebook.items[item]
+        return it.short or it.wording
+    return item
+
+
+def manifest_inputs(processed: Path) -> list[tuple[str, str]]:
+    """(file, sha256) of every raw input listed in data/processed/<phase>/manifest.json."""
+    path = processed / "manifest.json"
+    if not path.is_file():
+        return []
+    inputs = json.loads(path.read_text(encoding="utf-8")).get("inputs", {})
+    if isinstance(inputs, dict):
+        pairs = [(k, (v.get("sha256") if isinstance(v, dict) else v) or "–") for k, v in inputs.items()]
+    else:
+        pairs = [(i.get("file") or i.get("path") or i.get("name", ""), i.get("sha256", "")) for i in inputs]
+    return sorted((str(a), str(b)) for a, b in pairs)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Notebooks → HTML (nbconvert)
+
+
+def raw_html(source: str):
+    import nbformat
+
+    return nbformat.v4.new_raw_cell(source, metadata={"raw_mimetype": "text/html"})
+
+
+def report_cells(path: Path) -> list:
+    """The cells of an executed notebook that belong in the report: outputs only, no warnings on stderr."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    cells = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+            if not cell.outputs:
+                continue
+        cells.append(cell)
+    return cells
+
+
+def merge_cells(cells: list, metadata: dict | None = None):
+    """One notebook from many cells, with fresh sequential ids (merged notebooks would repeat ids)."""
+    import copy
+
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(metadata=metadata or {})
+    for i, cell in enumerate(cells):
+        cell = copy.deepcopy(cell)
+        cell["id"] = f"c{i:04d}"
+        nb.cells.append(cell)
+    return nb
+
+
+def page_meta(config, build: dt.datetime) -> list[tuple[str, str]]:
+    stamp = build.strftime("%Y-%m-%dT%H:%M:%SZ")
+    meta = [("generator", f"thinka {__version__}"), ("dcterms.created", stamp), ("dcterms.modified", stamp)]
+    if config.report.get("authors"):
+        meta += [("author", a) for a in config.report["authors"]]
+    return meta
+
+
+def export_html(nb, *, title: str, lang: str, meta: list[tuple[str, str]], body_class: str) -> str:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="thinka", extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+    )
+    css = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    resources = {"thinka": {"title": title, "lang": lang, "meta": meta, "css": css, "body_class": body_class}}
+    body, _ = exporter.from_notebook_node(nb, resources=resources)
+    return body
+
+
+def finish_html(doc: str) -> str:
+    """Stable heading ids, then the table of contents in place of its marker."""
+    doc, headings = assign_heading_ids(doc)
+    start = doc.find(TOC_MARK)
+    if start >= 0:
+        doc = doc.replace(TOC_MARK, render_toc(h for h in headings), 1)
+    return doc
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Assembly
+
+
+def _tabelle_1_block(markup: str) -> tuple[str, tuple[str, str]]:
+    cap = re.search(r"<caption[^>]*>(.*?)</caption>", markup, re.S)
+    label = heading_text(cap.group(1)) if cap else "Tabelle 1"
+    if 'id="tabelle-1"' not in markup:
+        markup = f'<div class="tabelle" id="tabelle-1">{markup}</div>'
+    return markup, ("tabelle-1", label)
+
+
+def _text_part(name: str, markup: str, title: str) -> str:
+    """A chapter from thinka.texts; its own h1 is kept (made a chapter), else one is added."""
+    if re.search(r"<h1[\s>]", markup):
+        return re.sub(r"<h1(?![^>]*class=)", '<h1 class="kapitel"', markup, count=1)
+    return chapter(title, slugify(title), markup)
+
+
+def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInputs, *, suppressed, chart_files,
+                      build: dt.datetime, code_hash: str, manifest: list) -> list:
+    parts = inputs.parts or {}
+    tabellen, kapitel_a = [], parts.get("kapitel_a")
+    if kapitel_a is not None and inputs.tabelle_1:
+        block, entry = _tabelle_1_block(inputs.tabelle_1)
+        # thinka.texts may already have placed the table inside Kapitel A; then only its anchor is added.
+        if 'id="tabelle-1"' not in kapitel_a:
+            kapitel_a = kapitel_a.replace(inputs.tabelle_1, block, 1) if inputs.tabelle_1 in kapitel_a else kapitel_a + block
+        tabellen.append(entry)
+    cells = [raw_html(title_page(config)), raw_html(TOC_MARK + schaubild_list(codebook, tabellen))]
+    if "vorwort" in parts:
+        cells.append(raw_html(_text_part("vorwort", parts["vorwort"], "Vorwort")))
+    if kapitel_a is not None:
+        cells.append(raw_html(_text_part("kapitel_a", kapitel_a, "Kapitel A")))
+    cells.append(raw_html(chapter("Kapitel B – Befragungsergebnisse", "kapitel-b")))
+    for dim in codebook.dimensions:
+        cells.append(raw_html(f'<h2 class="dimension" id="dimension-{esc(dim.id)}">{esc(dim.heading)}</h2>'))
+        cells.extend(report_cells(notebooks[(dim.id, ALL_SITES)]))
+    if "kapitel_c" in parts:
+        cells.append(raw_html(_text_part("kapitel_c", parts["kapitel_c"], "Kapitel C")))
+    if "auf_einen_blick" in parts:
+        cells.append(raw_html(_text_part("auf_einen_blick", parts["auf_einen_blick"], "Die wichtigsten Ergebnisse auf einen Blick")))
+    cells.append(raw_html(site_links(config)))
+    cells.append(raw_html(methods_note(config, suppressed, inputs.deviations, chart_files)))
+    cells.append(raw_html(colophon(config, build=build, code_hash=code_hash, inputs=manifest)))
+    return cells
+
+
+def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
+    s = config.site(site)
+    head = (
+        '<header class="standort-kopf"><p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'
+        f'<h1 id="standort-{esc(site)}">{esc(s.name)}</h1>'
+        f'<p>{esc(config.report.get("phase_line", config.phase))} – Ergebnisse des Standorts im Vergleich mit allen Standorten</p>'
+    )
+    if config.reconstruction:
+        head += reconstruction_note(config)
+    cells = [raw_html(head + "</header>")]
+    for dim in codebook.dimensions:
+        cells.append(raw_html(f'<h2 class="dimension" id="dimension-{esc(dim.id)}">{esc(dim.heading)}</h2>'))
+        cells.extend(report_cells(notebooks[(dim.id, site)]))
+    cells.append(raw_html('<p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'))
+    return cells
+
+
+def write_chart_data(paths: PhasePaths, out_dir: Path, codebook, config) -> list[Path]:
+    """daten/schaubild_NN.csv (all sites) and daten/standorte/<site>/schaubild_NN.csv via thinka.api.chart_data."""
+    api = _optional("api")
+    if api is None or not hasattr(api, "chart_data") or not (paths.processed / "manifest.json").is_file():
+        return []
+    from thinka.build import Unit, api_units
+    from thinka.io import atomic_write_text
+
+    dims = {s.id: s.dimension for s in codebook.sections}
+    units = [Unit(d.id, site) for d in codebook.dimensions for site in (ALL_SITES, *config.site_codes)]
+    bundles = api_units(paths, config, codebook, units)
+    written = []
+    for site in (ALL_SITES, *config.site_codes):
+        folder = out_dir / "daten" if site == ALL_SITES else out_dir / "daten" / "standorte" / site
+        for sb in codebook.schaubilder:
+            frame = api.chart_data(bundles[Unit(dims[sb.section], site)], sb.number)
+            path = folder / f"schaubild_{sb.number:02d}.csv"
+            atomic_write_text(path, frame.to_csv(sep=";", index=False, lineterminator="\n"))
+            written.append(path)
+    return written
+
+
+def _write_page(path: Path, nb, *, title: str, config, build: dt.datetime, body_class: str) -> Path:
+    from thinka.io import atomic_write_text
+
+    lang = str(config.report.get("language", "de"))
+    doc = export_html(nb, title=title, lang=lang, meta=page_meta(config, build), body_class=body_class)
+    atomic_write_text(path, finish_html(doc))
+    return path
+
+
+def stitch_phase(paths: PhasePaths, out_dir: Path, notebooks: Notebooks, *, code_hash: str) -> list[Path]:
+    """Write datenreport.html, standorte/<site>.html and daten/*.csv into `out_dir`; return the files written."""
+    from thinka.codebook import load_codebook, load_phase
+
+    config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    build = build_date(config)
+    inputs = gather_inputs(paths, config, codebook)
+    written = write_chart_data(paths, out_dir, codebook, config)
+    chart_files = [p.relative_to(out_dir).as_posix() for p in written if p.parent == out_dir / "daten"]
+    suppressed = suppressed_values(paths.processed, config, codebook) if paths.processed.is_dir() else []
+    cells = main_report_cells(config, codebook, notebooks, inputs, suppressed=suppressed, chart_files=chart_files,
+                              build=build, code_hash=code_hash, manifest=manifest_inputs(paths.processed))
+    title = config.report["title"]
+    written.insert(0, _write_page(out_dir / REPORT_FILE, merge_cells(cells), title=title, config=config,
+                                  build=build, body_class="datenreport"))
+    for site in config.site_codes:
+        nb = merge_cells(site_cells(config, codebook, notebooks, site))
+        name = config.site(site).name
+        written.append(_write_page(out_dir / "standorte" / f"{site}.html", nb, title=f"{name} – {title}",
+                                   config=config, build=build, body_class="standort"))
+    return written
