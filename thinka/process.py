@@ -61,10 +61,10 @@ def input_files(paths: PhasePaths, config: PhaseConfig) -> dict[str, Path]:
 
 
 def source_hash(package_dir: Path = _PACKAGE_DIR) -> str:
-    """SHA-256 over thinka's own source files (names and bytes), so that a code change invalidates the cache."""
+    """SHA-256 over thinka's Python source files (names and bytes), so that a code change invalidates the cache."""
     h = hashlib.sha256()
-    for p in sorted(package_dir.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"):
+    for p in sorted(package_dir.rglob("*.py")):
+        if p.is_file() and "__pycache__" not in p.parts:
             h.update(p.relative_to(package_dir).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()
