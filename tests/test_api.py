@@ -126,8 +126,14 @@ def _interviews(config, codebook) -> dict[str, pd.DataFrame]:
         for code, p in part.groupby("thema"):
             themes.append({"site": site, "thema": code, "thema_label": thema.label(code), "order": order[code],
                            "segments": len(p), "interviews": p["interview_id"].nunique()})
-    return {"interviews": pd.DataFrame(interviews), "interview_segments": seg,
-            "interview_themes": pd.DataFrame(themes)}
+    iv = pd.DataFrame(interviews)
+    partners = []
+    for site, part in [*iv.groupby("site"), (ALL_SITES, iv)]:
+        for order, lv in enumerate(partner.levels, start=1):
+            partners.append({"site": site, "partnertyp": lv.code, "label": lv.label, "order": order,
+                             "interviews": int((part["partnertyp"] == lv.code).sum())})
+    return {"interviews": iv, "interview_segments": seg, "interview_themes": pd.DataFrame(themes),
+            "interview_partners": pd.DataFrame(partners)}
 
 
 @pytest.fixture(scope="module")
@@ -156,13 +162,15 @@ def write_processed(paths: PhasePaths, tables: dict[str, pd.DataFrame]) -> None:
         df.to_parquet(paths.processed / f"{name}.parquet", index=False)
     inputs = {p.relative_to(paths.raw).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
               for p in sorted(paths.raw.rglob("*")) if p.is_file()}
-    manifest = {"phase": paths.phase, "thinka_version": thinka.__version__, "inputs": inputs}
+    manifest = {"phase": paths.phase, "thinka_version": thinka.__version__, "inputs": inputs, "outputs": {}}
     (paths.processed / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
 
 @pytest.fixture
-def processed_copy(repo_root: Path, tmp_path: Path, tables) -> PhasePaths:
-    """A tmp project with the phase's config files and hand-made processed tables (no data files needed)."""
+def processed_copy(repo_root: Path, tmp_path: Path, tables, monkeypatch) -> PhasePaths:
+    """A tmp project with the phase's config files and hand-made processed tables (no data files, so
+    processing is switched off: load_tables reads the hand-made tables as they are)."""
+    monkeypatch.setattr(api, "_process", lambda paths: None)
     paths = PhasePaths(tmp_path, PHASE)
     paths.raw.mkdir(parents=True)
     for name in ("phase.yaml", "codebook.yaml"):
@@ -175,29 +183,30 @@ def processed_copy(repo_root: Path, tmp_path: Path, tables) -> PhasePaths:
 # load_tables / staleness
 
 
-def test_load_tables_reads_fresh_tables_without_processing(processed_copy, monkeypatch, tables):
-    monkeypatch.setattr(api, "_process", lambda paths: pytest.fail("processed although fresh"))
+def test_load_tables_reads_processed_tables_after_delegating(processed_copy, monkeypatch, tables):
+    calls = []
+    monkeypatch.setattr(api, "_process", lambda paths: calls.append(paths))
     got = api.load_tables(PHASE, root=processed_copy.root)
+    assert calls == [processed_copy]  # process_phase decides whether anything is stale
     assert set(got) == set(tables)
     assert len(got["distributions"]) == len(tables["distributions"])
 
 
-def test_load_tables_reprocesses_when_an_input_changed(processed_copy, monkeypatch):
-    calls = []
-    monkeypatch.setattr(api, "_process", lambda paths: calls.append(paths))
-    assert not api.is_stale(processed_copy)
-    with open(processed_copy.codebook, "a", encoding="utf-8") as fh:
-        fh.write("\n# edited\n")
-    assert api.is_stale(processed_copy)
-    api.load_tables(PHASE, root=processed_copy.root)
-    assert calls == [processed_copy]
-
-
-def test_missing_tables_are_stale(tmp_path, repo_root):
+def test_load_tables_without_any_tables_is_an_error(tmp_path, repo_root, monkeypatch):
     paths = PhasePaths(tmp_path, PHASE)
     paths.raw.mkdir(parents=True)
     shutil.copy(repo_root / "data" / "raw" / PHASE / "phase.yaml", paths.config)
-    assert api.is_stale(paths)
+    monkeypatch.setattr(api, "_process", lambda paths: None)
+    with pytest.raises(ThinkaError, match="No tables"):
+        api.load_tables(PHASE, root=tmp_path)
+
+
+def test_load_tables_processes_a_fresh_copy(phase_copy):
+    if not (phase_copy.raw / "expertenfragebogen.csv").is_file():
+        pytest.skip("raw data not shipped yet")
+    got = api.load_tables(PHASE, root=phase_copy.root)
+    assert (phase_copy.processed / "manifest.json").is_file()
+    assert {"distributions", "summaries", "mentions", "projektstatistik"} <= set(got)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -25,8 +25,6 @@ from thinka.codebook import Codebook, PhaseConfig, Schaubild, load_codebook, loa
 from thinka.errors import ThinkaError
 from thinka.paths import PhasePaths, phase_paths
 
-MANIFEST = "manifest.json"
-
 # Label of the comparison bar / column on site pages.
 ALL_SITES_LABEL = "Alle Standorte"
 
@@ -37,6 +35,7 @@ ITEM_TABLES = ("distributions", "summaries", "mentions")
 INSTRUMENT_TABLES = {
     "projektstatistik": "projektstatistik",
     "interviews": "experteninterviews",
+    "interview_partners": "experteninterviews",
     "interview_segments": "experteninterviews",
     "interview_themes": "experteninterviews",
 }
@@ -74,10 +73,6 @@ class Unit:
 # Processed tables
 
 
-def _input_files(paths: PhasePaths) -> list[Path]:
-    return sorted(p for p in paths.raw.rglob("*") if p.is_file())
-
-
 def _sha256(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -86,47 +81,13 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _manifest_inputs(manifest: dict) -> dict[str, str] | None:
-    """{file name relative to the raw folder: sha256} from a manifest, if it lists its inputs."""
-    inputs = manifest.get("inputs")
-    if isinstance(inputs, dict):
-        return {str(k): (v.get("sha256") if isinstance(v, dict) else str(v)) for k, v in inputs.items()}
-    if isinstance(inputs, list):
-        out = {}
-        for entry in inputs:
-            if isinstance(entry, dict) and "sha256" in entry:
-                out[str(entry.get("path") or entry.get("file") or entry.get("name"))] = entry["sha256"]
-        return out
-    return None
-
-
-def is_stale(paths: PhasePaths) -> bool:
-    """True when the processed tables are missing or older than the raw inputs or the thinka version."""
-    manifest_path = paths.processed / MANIFEST
-    if not manifest_path.is_file() or not any(paths.processed.glob("*.parquet")):
-        return True
-    try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return True
-    if manifest.get("thinka_version", manifest.get("version", thinka.__version__)) != thinka.__version__:
-        return True
-    recorded = _manifest_inputs(manifest)
-    if recorded is None:
-        # No input hashes in the manifest: fall back to modification times.
-        built = manifest_path.stat().st_mtime
-        return any(p.stat().st_mtime > built for p in _input_files(paths))
-    for path in _input_files(paths):
-        rel = path.relative_to(paths.raw).as_posix()
-        if rel in recorded and recorded[rel] != _sha256(path):
-            return True
-    return any(not (paths.raw / rel).is_file() for rel in recorded)
-
-
 def _process(paths: PhasePaths) -> None:
+    """Bring data/processed/<phase>/ up to date; process_phase itself skips the work when nothing changed."""
     try:
         process = importlib.import_module("thinka.process")
     except ImportError:
+        if any(paths.processed.glob("*.parquet")):
+            return
         raise ThinkaError(
             f"No processed tables in {paths.processed} and thinka.process is not available.",
             hint="Run `thinka process` with a complete installation of thinka.",
@@ -137,11 +98,11 @@ def _process(paths: PhasePaths) -> None:
 def load_tables(phase: str, root: str | Path | None = None) -> dict[str, pd.DataFrame]:
     """All processed tidy tables of `phase` by name (`distributions`, `summaries`, `records_<instrument>`, ...).
 
-    Processes the raw data first when the tables are missing or stale, so researchers can just call this.
+    Processes the raw data first when the tables are missing or stale (inputs, thinka source or outputs
+    changed), so researchers can just call this in JupyterLab.
     """
     paths = phase_paths(phase, Path(root) if root else None)
-    if is_stale(paths):
-        _process(paths)
+    _process(paths)  # cheap when current: compares input, source and output hashes with the manifest
     files = sorted(paths.processed.glob("*.parquet"))
     if not files:
         raise ThinkaError(f"No tables in {paths.processed}.", hint="Run `thinka process` and check its messages.")
@@ -398,15 +359,13 @@ def measure_label(unit: Unit, measure: str) -> str:
 
 
 def interview_partners(unit: Unit) -> pd.DataFrame:
-    """Interviews per partner type (codebook order): partnertyp, label, interviews."""
-    iv = unit.tables.get("interviews")
-    scale = unit.codebook.scales.get("partnertyp")
-    if iv is None or scale is None:
+    """Interviews per partner type of the unit's site (or `all`), codebook order: partnertyp, label, interviews."""
+    tp = unit.tables.get("interview_partners")
+    if tp is None:
         return pd.DataFrame(columns=["partnertyp", "label", "interviews"])
-    counts = iv["partnertyp"].astype(str).value_counts()
-    rows = [{"partnertyp": str(lv.code), "label": lv.label, "interviews": int(counts.get(str(lv.code), 0))}
-            for lv in scale.levels]
-    return pd.DataFrame(rows)
+    site = unit.site if unit.is_site else ALL_SITES
+    part = tp[tp["site"].astype(str) == site].sort_values("order")
+    return part[["partnertyp", "label", "interviews"]].reset_index(drop=True)
 
 
 def interview_themes(unit: Unit) -> pd.DataFrame:

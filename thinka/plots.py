@@ -1,0 +1,459 @@
+"""House style: draw the frames of thinka.api as charts and HTML tables. Nothing here aggregates.
+
+Charts are PNG bytes embedded as data URIs, so a report page needs no network and no scripts. The bytes are
+deterministic: fixed size and dpi, the Agg backend, DejaVu Sans and no software/date metadata in the file.
+Everything a reader sees is German: labels come from the codebook, numbers in German format (82 %, 2,2, 1.457).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")  # before pyplot: no display, identical bytes everywhere
+
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+import seaborn as sns  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from thinka import ALL_SITES, api, facts  # noqa: E402
+from thinka.codebook import Scale, Schaubild  # noqa: E402
+
+DPI = 150
+WIDTH_IN = 8.0
+HIDE_BELOW_PCT = 4  # segment labels of narrower segments would not fit
+SUPPRESSED = "•"
+NO_DATA = "–"
+SOURCE = "Daten: eigene Erhebung, Grafik: eigene Darstellung"
+STYLE = {
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.edgecolor": "#666666",
+    "svg.hashsalt": "thinka",
+    "figure.dpi": DPI,
+}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# German number formats
+
+
+def round_half_up(value: float, digits: int = 0) -> int | float:
+    """Commercial rounding as printed in German reports (thinka.facts: the one rule for text and charts)."""
+    return facts.round_half_up(value, digits)
+
+
+def fmt_number(value: float, digits: int = 0) -> str:
+    """1457 → '1.457', 2.25 → '2,3' (digits=1)."""
+    return facts.format_number(value, digits)
+
+
+def fmt_pct(value: float) -> str:
+    """82.4 → '82 %' (no-break space, as in the prose); NA → ''."""
+    return "" if pd.isna(value) else facts.format_percent(value)
+
+
+def fmt_mean(value: float) -> str:
+    """2.24 → 'Ø 2,2'."""
+    return "" if pd.isna(value) else f"Ø {fmt_number(value, 1)}"
+
+
+def fmt_n(value: float) -> str:
+    return NO_DATA if pd.isna(value) else fmt_number(value)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Palettes
+
+
+def is_diverging(scale: Scale) -> bool:
+    """Agreement and grade scales diverge around a middle; ordinal scales without a neutral middle are sequential."""
+    if scale.kind == "grade":
+        return True
+    covered = set(scale.top) | set(scale.bottom)
+    return scale.kind == "ordinal" and bool(scale.bottom) and covered != set(scale.codes)
+
+
+def scale_palette(scale: Scale) -> list[tuple[float, float, float]]:
+    """Colour-blind-safe colours per level in scale order (ColorBrewer RdBu / Blues)."""
+    n = len(scale.levels)
+    if is_diverging(scale):
+        colours = list(reversed(sns.color_palette("RdBu", n)))  # best answer dark blue, worst dark red
+        if n % 2:
+            colours[n // 2] = (0.82, 0.82, 0.82)  # the neutral middle: RdBu's near-white vanishes on white paper
+        return colours
+    return list(sns.color_palette("Blues", n + 1))[1:]  # skip the near-white first shade
+
+
+def mention_palette() -> dict[str, tuple[float, float, float]]:
+    blues = sns.color_palette("Blues", 6)
+    return {"site": blues[5], ALL_SITES: blues[2]}
+
+
+def _text_colour(rgb: tuple[float, float, float]) -> str:
+    r, g, b = rgb[:3]
+    return "white" if 0.299 * r + 0.587 * g + 0.114 * b < 0.5 else "black"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Drawing
+
+
+def png_bytes(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _bars(df: pd.DataFrame) -> list[tuple[tuple[str, str], pd.DataFrame]]:
+    """(series, site) groups in drawing order (series in item order; site before `all`)."""
+    keys = list(dict.fromkeys(zip(df["series"], df["site"])))
+    return [(k, df[(df["series"] == k[0]) & (df["site"] == k[1])]) for k in keys]
+
+
+def _bar_label(df: pd.DataFrame, series: str, site_label: str) -> str:
+    many_series, many_sites = df["series"].nunique() > 1, df["site"].nunique() > 1
+    if many_series and many_sites:
+        return f"{series}\n{site_label}"
+    return series if many_series else site_label
+
+
+def _bar_state(part: pd.DataFrame) -> str:
+    """'ok', 'suppressed' (•) or 'missing' (–: the site has no data for the instrument)."""
+    if part["suppressed"].any():
+        return "suppressed"
+    return "missing" if part["pct"].isna().all() else "ok"
+
+
+def _row_major(handles: list, ncol: int) -> list:
+    """Reorder legend entries so they read left to right (matplotlib fills legends column by column)."""
+    rows = -(-len(handles) // ncol)
+    grid = [handles[r * ncol:(r + 1) * ncol] for r in range(rows)]
+    return [row[c] for c in range(ncol) for row in grid if c < len(row)]
+
+
+def stacked_figure(df: pd.DataFrame, scale: Scale):
+    """100 % stacked horizontal bars, one per (series, site), segments in scale order."""
+    bars = _bars(df)
+    colours = dict(zip(scale.labels, scale_palette(scale)))
+    ncol = len(scale.levels) if len(scale.levels) <= 4 else 3
+    legend_rows = -(-len(scale.levels) // ncol)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.0 + 0.55 * len(bars) + 0.25 * legend_rows), layout="constrained")
+    for y, ((series, _site), part) in enumerate(bars):
+        state, left = _bar_state(part), 0.0
+        if state != "ok":
+            ax.text(1, y, SUPPRESSED if state == "suppressed" else NO_DATA, va="center", ha="left", fontsize=14)
+        for row in part.sort_values("order").itertuples() if state == "ok" else ():
+            if pd.isna(row.pct) or row.pct <= 0:
+                continue
+            colour = colours[row.category]
+            ax.barh(y, row.pct, left=left, color=colour, height=0.65, edgecolor="white", linewidth=0.5)
+            if round_half_up(row.pct) >= HIDE_BELOW_PCT:
+                ax.text(left + row.pct / 2, y, fmt_pct(row.pct), ha="center", va="center",
+                        color=_text_colour(colour), fontsize=8)
+            left += row.pct
+        mean = part["mean"].iloc[0]
+        if state == "ok" and pd.notna(mean):
+            ax.text(101.5, y, fmt_mean(mean), va="center", ha="left", fontsize=9, fontweight="bold", clip_on=False)
+    ax.set_yticks(range(len(bars)), [_bar_label(df, s, p["site_label"].iloc[0]) for (s, _), p in bars])
+    ax.set_ylim(len(bars) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.set_xticks(range(0, 101, 20), [f"{x} %" for x in range(0, 101, 20)])
+    ax.tick_params(axis="y", length=0)
+    handles = [Patch(facecolor=colours[label], label=label) for label in scale.labels]
+    fig.legend(handles=_row_major(handles, ncol), loc="outside lower center", ncol=ncol, frameon=False, fontsize=8)
+    return fig
+
+
+def mentions_figure(df: pd.DataFrame):
+    """Horizontal bars of % of mentions per option, in the frame's order (sorted by count)."""
+    categories = list(dict.fromkeys(df["category"]))
+    sites = list(dict.fromkeys(df["site"]))
+    colours = mention_palette()
+    height = 0.8 / len(sites)
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.0 + 0.3 * len(categories) * len(sites)), layout="constrained")
+    top = max(df["pct"].max(skipna=True) if df["pct"].notna().any() else 0, 10)
+    for j, site in enumerate(sites):
+        part = df[df["site"] == site].set_index("category").reindex(categories)
+        colour = colours[ALL_SITES if site == ALL_SITES else "site"]
+        for i, (category, row) in enumerate(part.iterrows()):
+            y = i + (j - (len(sites) - 1) / 2) * height
+            if bool(row["suppressed"]) or pd.isna(row["pct"]):
+                ax.text(top * 0.01, y, SUPPRESSED if bool(row["suppressed"]) else NO_DATA, va="center", fontsize=11)
+                continue
+            ax.barh(y, row["pct"], height=height * 0.9, color=colour)
+            ax.text(row["pct"] + top * 0.01, y, fmt_pct(row["pct"]), va="center", fontsize=8)
+    ax.set_yticks(range(len(categories)), categories)
+    ax.set_ylim(len(categories) - 0.5, -0.5)
+    ax.set_xlim(0, top * 1.15)
+    ax.xaxis.set_major_formatter(lambda x, _pos: f"{fmt_number(x)} %")
+    ax.tick_params(axis="y", length=0)
+    if len(sites) > 1:
+        labels = list(dict.fromkeys(df["site_label"]))
+        handles = [Patch(facecolor=colours[ALL_SITES if s == ALL_SITES else "site"], label=lab)
+                   for s, lab in zip(sites, labels)]
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=8)
+    return fig
+
+
+def chart_png(df: pd.DataFrame, schaubild: Schaubild, scale: Scale) -> bytes:
+    with plt.rc_context(STYLE):
+        fig = mentions_figure(df) if schaubild.chart == "mentions" else stacked_figure(df, scale)
+        return png_bytes(fig)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Text around a chart
+
+
+def _n_value(part: pd.DataFrame, threshold: int) -> str:
+    """'=44', '<5' (suppressed) or '=–' (no data) for one bar."""
+    state = _bar_state(part)
+    if state == "suppressed":
+        return f"<{threshold}"
+    n = part["valid_n"].iloc[0]
+    return f"={fmt_number(n)}" if state == "ok" and pd.notna(n) else f"={NO_DATA}"
+
+
+def _n_parts(df: pd.DataFrame, site: str, where: str | None, threshold: int) -> list[str]:
+    """N of one site's bars: one entry if all series agree, else one per series."""
+    values = {series: _n_value(part, threshold) for (series, s), part in _bars(df) if s == site}
+    if len(set(values.values())) == 1:
+        return [f"N{next(iter(values.values()))}" + (f" ({where})" if where else "")]
+    return [f"N{v} ({where + ', ' if where else ''}{series})" for series, v in values.items()]
+
+
+def n_text(df: pd.DataFrame, unit: api.Unit) -> str:
+    """'N=44' or, on a site page, 'N=7 (Standort), N=44 (alle Standorte)'; per series where the N differ."""
+    if not unit.is_site:
+        return ", ".join(_n_parts(df, ALL_SITES, None, unit.threshold))
+    return ", ".join([*_n_parts(df, unit.site, "Standort", unit.threshold),
+                      *_n_parts(df, ALL_SITES, "alle Standorte", unit.threshold)])
+
+
+def notes(df: pd.DataFrame, unit: api.Unit) -> list[str]:
+    """Footnotes for the symbols the chart or table shows."""
+    out = []
+    if df["suppressed"].any():
+        out.append(f"{SUPPRESSED} Wert gesperrt: weniger als {unit.threshold} gültige Antworten")
+    no_data = df[~df["suppressed"] & df["pct"].isna() & (df["valid_n"].fillna(0) == 0)]
+    if len(no_data):
+        out.append(f"{NO_DATA} keine Angaben: Instrument am Standort nicht erhoben")
+    return out
+
+
+def _bar_description(part: pd.DataFrame, unit: api.Unit, chart: str) -> str:
+    state = _bar_state(part)
+    if state == "suppressed":
+        return f"Wert gesperrt (weniger als {unit.threshold} gültige Antworten)"
+    if state == "missing":
+        return "keine Angaben"
+    shown = part if chart != "mentions" else part[part["pct"].notna()]
+    values = ", ".join(f"{r.category} {fmt_pct(r.pct)}" for r in shown.itertuples() if pd.notna(r.pct))
+    mean = part["mean"].iloc[0]
+    return values + (f"; Durchschnittsnote {fmt_number(mean, 1)}" if pd.notna(mean) else "")
+
+
+def alt_text(df: pd.DataFrame, schaubild: Schaubild, unit: api.Unit) -> str:
+    """German description of the chart and its numbers, for screen readers and the text-only report."""
+    if schaubild.chart == "mentions":
+        head = f"Balkendiagramm „{schaubild.title}“, Anteil an allen Nennungen in Prozent, nach Häufigkeit sortiert."
+        parts = [f"{site_label}: {_bar_description(df[df['site'] == site], unit, 'mentions')}."
+                 for site, site_label in dict(zip(df["site"], df["site_label"])).items()]
+    else:
+        head = f"Gestapeltes Balkendiagramm „{schaubild.title}“, Antworten in Prozent."
+        parts = []
+        for (series, _site), part in _bars(df):
+            label = _bar_label(df, series, part["site_label"].iloc[0]).replace("\n", ", ")
+            parts.append(f"{label}: {_bar_description(part, unit, 'stacked')}.")
+    return " ".join([head, *parts])
+
+
+def render_schaubild(unit: api.Unit, number: int) -> str:
+    """One Schaubild as an HTML figure: caption, chart (PNG data URI with alt text), source line with N."""
+    sb = unit.codebook.schaubild(number)
+    df = api.chart_data(unit, number)
+    scale = unit.codebook.scale_of(sb.items[0])
+    uri = "data:image/png;base64," + base64.b64encode(chart_png(df, sb, scale)).decode("ascii")
+    source = f"{SOURCE}, {n_text(df, unit)}, Angaben in Prozent"
+    if sb.scale_note:
+        source += "<br>Bewertungsskala war das Schulnotensystem"
+    note_html = "".join(f'<p class="anmerkung">{html.escape(n)}</p>' for n in notes(df, unit))
+    return (
+        f'<figure class="schaubild" id="schaubild-{sb.number}">'
+        f'<figcaption class="schaubild-titel">{html.escape(sb.heading)}</figcaption>'
+        f'<img src="{uri}" alt="{html.escape(alt_text(df, sb, unit), quote=True)}">'
+        f'<p class="quelle">{html.escape(source).replace("&lt;br&gt;", "<br>")}</p>{note_html}'
+        "</figure>"
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tables
+
+
+def _table(headers: list[str], rows: list[list[str]], css: str, caption: str | None = None,
+           numeric_from: int = 1, footer: list[str] | None = None) -> str:
+    """An HTML table; cells from column `numeric_from` on get class "zahl" (right-aligned by the stylesheet)."""
+    def cells(values, tag):
+        number = ' class="zahl"'
+        return "".join(
+            f"<{tag}{number if i >= numeric_from else ''}>{html.escape(str(v))}</{tag}>" for i, v in enumerate(values)
+        )
+    head = f"<thead><tr>{cells(headers, 'th')}</tr></thead>"
+    body = "".join(f"<tr>{cells(r, 'td')}</tr>" for r in rows)
+    foot = f'<tfoot><tr class="summe">{cells(footer, "td")}</tr></tfoot>' if footer else ""
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f'<table class="{css}">{cap}{head}<tbody>{body}</tbody>{foot}</table>'
+
+
+def _share_cell(row: pd.Series) -> str:
+    if row["suppressed"]:
+        return SUPPRESSED
+    return NO_DATA if pd.isna(row["top"]) else fmt_pct(row["top"])
+
+
+def _n_cell(row: pd.Series, threshold: int) -> str:
+    if row["suppressed"]:
+        return f"<{threshold}"
+    return NO_DATA if pd.isna(row["valid_n"]) or row["valid_n"] == 0 else fmt_number(row["valid_n"])
+
+
+def render_item_table(unit: api.Unit, item_table) -> str:
+    """Items without a chart of their own: wording, counted answer(s), N and share; on site pages site vs all."""
+    tables = [t for s in unit.codebook.sections_of(unit.dimension) for t in unit.codebook.item_tables_of(s.id)]
+    df = api.item_table_data(unit, tables.index(item_table))
+    headers = ["Aussage", "gezählte Antwort"]
+    if unit.is_site:
+        headers += ["N (Standort)", "Anteil (Standort)", "N (alle Standorte)", "Anteil (alle Standorte)"]
+    else:
+        headers += ["N", "Anteil"]
+    rows = []
+    for item_id in item_table.items:
+        part = df[df["item"] == item_id]
+        row = [part["wording"].iloc[0], part["top_labels"].iloc[0]]
+        for _, r in part.iterrows():
+            row += [_n_cell(r, unit.threshold), _share_cell(r)]
+        rows.append(row)
+    note_df = df.rename(columns={"top": "pct"})
+    note_html = "".join(f'<p class="anmerkung">{html.escape(n)}</p>' for n in notes(note_df, unit))
+    return (f'<div class="item-tabelle">{_table(headers, rows, "itemtabelle", item_table.title, numeric_from=2)}'
+            f'<p class="quelle">{SOURCE.split(",")[0]}, Anteil = Prozent der gültigen Antworten</p>{note_html}</div>')
+
+
+def _quarter_label(quarter: str) -> str:
+    """'2013-Q3' → 'Q3 2013'; 'total' → 'Gesamt'."""
+    if quarter == "total":
+        return "Gesamt"
+    year, q = quarter.split("-")
+    return f"{q} {year}"
+
+
+def running_statistics_figure(df: pd.DataFrame, labels: dict[str, str]):
+    """Grouped bars per quarter, one colour per measure (colour-blind-safe qualitative palette)."""
+    quarters = df[df["quarter"] != "total"]
+    measures = list(labels)
+    colours = sns.color_palette("colorblind", len(measures))
+    fig, ax = plt.subplots(figsize=(WIDTH_IN, 3.6), layout="constrained")
+    width = 0.8 / max(len(measures), 1)
+    for j, measure in enumerate(measures):
+        xs = [i + (j - (len(measures) - 1) / 2) * width for i in range(len(quarters))]
+        ax.bar(xs, quarters[measure].astype("float64"), width=width * 0.95, color=colours[j], label=labels[measure])
+    ax.set_xticks(range(len(quarters)), [_quarter_label(q) for q in quarters["quarter"]], fontsize=8)
+    ax.yaxis.set_major_formatter(lambda y, _pos: fmt_number(y))
+    fig.legend(loc="outside lower center", ncol=len(measures), frameon=False, fontsize=8)
+    return fig
+
+
+def render_running_statistics(unit: api.Unit) -> str:
+    """Projektstatistik: table of quarters (with totals) and a chart; the overall unit adds totals per site."""
+    df = api.running_statistics(unit)
+    if df.empty or len(df.columns) < 2:
+        return '<p class="keine-daten">Für diesen Standort liegt keine Projektstatistik vor.</p>'
+    measures = [c for c in df.columns if c != "quarter"]
+    labels = {m: api.measure_label(unit, m) for m in measures}
+    body = df[df["quarter"] != "total"]
+    total = df[df["quarter"] == "total"]
+    rows = [[_quarter_label(r["quarter"]), *(fmt_n(r[m]) for m in measures)] for _, r in body.iterrows()]
+    footer = [["Gesamt", *(fmt_n(r[m]) for m in measures)] for _, r in total.iterrows()]
+    caption = f"Projektstatistik je Quartal – {unit.site_name}"
+    out = [_table(["Quartal", *labels.values()], rows, "projektstatistik", caption,
+                  footer=footer[0] if footer else None)]
+    with plt.rc_context(STYLE):
+        png = png_bytes(running_statistics_figure(df, labels))
+    alt = "Säulendiagramm der Projektstatistik je Quartal: " + "; ".join(
+        f"{_quarter_label(r['quarter'])}: " + ", ".join(f"{labels[m]} {fmt_n(r[m])}" for m in measures)
+        for _, r in body.iterrows()) + "."
+    out.append(f'<figure class="projektstatistik-grafik"><img src="data:image/png;base64,'
+               f'{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt, quote=True)}">'
+               f'<p class="quelle">Daten: Projektstatistik der Standorte, Grafik: eigene Darstellung</p></figure>')
+    by_site = api.running_statistics_by_site(unit)
+    if len(by_site):
+        rows = [[r["site_label"], *(fmt_n(r[m]) for m in measures)] for _, r in by_site.iterrows()
+                if r["site"] != ALL_SITES]
+        foot = [[api.ALL_SITES_LABEL, *(fmt_n(r[m]) for m in measures)] for _, r in by_site.iterrows()
+                if r["site"] == ALL_SITES]
+        out.append(_table(["Standort", *labels.values()], rows, "projektstatistik-standorte",
+                          "Projektstatistik im Förderzeitraum je Standort", footer=foot[0] if foot else None))
+    return f'<div class="projektstatistik">{"".join(out)}</div>'
+
+
+def render_interviews(unit: api.Unit) -> str:
+    """Experteninterviews: partner types, themes with segment counts, statements grouped by theme."""
+    partners = api.interview_partners(unit)
+    if partners["interviews"].sum() == 0:
+        return '<p class="keine-daten">Für diesen Standort liegen keine Experteninterviews vor.</p>'
+    out = [_table(["Partnertyp", "Interviews"], [[r["label"], fmt_number(r["interviews"])] for _, r in partners.iterrows()],
+                  "interview-partner", "Geführte Interviews nach Partnertyp",
+                  footer=["Gesamt", fmt_number(partners["interviews"].sum())])]
+    themes = api.interview_themes(unit)
+    out.append(_table(["Thema", "codierte Segmente", "Interviews"],
+                      [[r["thema_label"], fmt_n(r["segments"]), fmt_n(r["interviews"])] for _, r in themes.iterrows()],
+                      "interview-themen", "Themen der Interviews"))
+    statements = api.interview_statements(unit)
+    partner_labels = dict(zip(partners["partnertyp"], partners["label"]))
+    for thema_label, part in statements.groupby("thema_label", sort=False):
+        items = "".join(
+            f'<li><q>{html.escape(str(r["aussage"]))}</q> <span class="partnertyp">'
+            f'({html.escape(partner_labels.get(str(r["partnertyp"]), str(r["partnertyp"])))})</span></li>'
+            for _, r in part.iterrows()
+        )
+        out.append(f'<h4 class="interview-thema">{html.escape(str(thema_label))}</h4>'
+                   f'<ul class="aussagen">{items}</ul>')
+    return f'<div class="interviews">{"".join(out)}</div>'
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Pages
+
+
+def render_heading(unit: api.Unit) -> str:
+    """The notebook's first output: the dimension heading, on site pages with the site name."""
+    dim = unit.codebook.dimension(unit.dimension)
+    site = f' <span class="standort">– {html.escape(unit.site_name)}</span>' if unit.is_site else ""
+    return f'<h1 class="dimension" id="dimension-{dim.id}">{html.escape(dim.heading)}{site}</h1>'
+
+
+def render_section_heading(unit: api.Unit, section_id: str) -> str:
+    section = next(s for s in unit.codebook.sections if s.id == section_id)
+    return f'<h2 class="abschnitt" id="abschnitt-{section.id}">{html.escape(section.title)}</h2>'
+
+
+# Sections whose content is not Schaubilder or item tables but an instrument's own tables.
+SPECIAL_SECTIONS = {"projektstatistik": render_running_statistics, "interviews": render_interviews}
+
+
+def render_section(unit: api.Unit, section_id: str) -> str:
+    """The section's Schaubilder, item tables and instrument tables, in codebook order (heading separate)."""
+    parts = [render_schaubild(unit, sb.number) for sb in unit.codebook.schaubilder_of(section_id)]
+    parts += [render_item_table(unit, t) for t in unit.codebook.item_tables_of(section_id)]
+    if section_id in SPECIAL_SECTIONS:
+        parts.append(SPECIAL_SECTIONS[section_id](unit))
+    return f'<div class="abschnitt-inhalt" data-abschnitt="{section_id}">{"".join(parts)}</div>'
