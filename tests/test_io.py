@@ -177,3 +177,21 @@ def test_parquet_bytes_are_deterministic_and_round_trip(tmp_path):
     pd.testing.assert_frame_equal(back, df)
     assert list(back["site"].cat.categories) == ["S01", "S02", "S03"]  # unused levels survive
     assert back["label"].cat.ordered
+
+
+def test_blank_rows_before_the_header_keep_sheet_numbers(tmp_path):
+    path = tmp_path / "lead.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.cell(row=3, column=1).value = "id"
+    ws.cell(row=3, column=2).value = "x"
+    ws.cell(row=4, column=1).value = "a"
+    ws.cell(row=6, column=2).value = 3
+    wb.save(path)
+    t = read_table(path)
+    assert t.header_row == 3
+    assert list(t.frame.index) == [4, 6] and t.frame.loc[6, "x"] == "3"
+    csv_path = tmp_path / "lead.csv"
+    csv_path.write_text("\n\nid,x\na,1\n", encoding="utf-8")
+    t = read_table(csv_path)
+    assert t.header_row == 3 and list(t.frame.index) == [4]

@@ -52,6 +52,7 @@ class RawTable:
     encoding: str | None = None  # "utf-8", "utf-8-sig", "cp1252" (CSV) or the SAV file's encoding
     separator: str | None = None  # CSV only
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # SAV: column -> code -> label
+    header_row: int = 1  # row number of the header (> 1 only if blank rows precede it)
 
     @property
     def name(self) -> str:
@@ -137,7 +138,8 @@ def _read_csv(path: Path, data: bytes) -> RawTable:
         # Short rows (trailing empty cells left out by some exporters) are padded with blanks.
         body.append((rec + [""] * len(header))[: len(header)])
         numbers.append(i)
-    return RawTable(_make_frame(path, header, body, numbers, header_idx + 1), path, "csv", encoding, sep)
+    frame = _make_frame(path, header, body, numbers, header_idx + 1)
+    return RawTable(frame, path, "csv", encoding, sep, header_row=header_idx + 1)
 
 
 def _cell(value) -> str:
@@ -171,7 +173,8 @@ def _read_xlsx(path: Path) -> RawTable:
         raise ThinkaError(f"{path}: the first sheet is empty (no header row).", hint=_HINT)
     body = rows[header_idx + 1:]
     numbers = list(range(header_idx + 2, header_idx + 2 + len(body)))
-    return RawTable(_make_frame(path, rows[header_idx], body, numbers, header_idx + 1), path, "xlsx")
+    frame = _make_frame(path, rows[header_idx], body, numbers, header_idx + 1)
+    return RawTable(frame, path, "xlsx", header_row=header_idx + 1)
 
 
 def _read_sav(path: Path) -> RawTable:

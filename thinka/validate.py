@@ -140,12 +140,12 @@ def _check_columns(raw: RawTable, instrument_id: str, codebook: Codebook, out: l
     present = list(raw.frame.columns)
     for col in required:
         if col not in present:
-            out.append(Violation(raw.name, 1, col, None, "missing required column",
+            out.append(Violation(raw.name, raw.header_row, col, None, "missing required column",
                                  f"the columns of '{instrument_id}' in codebook.yaml",
-                                 "add the column to the header row (row 1)"))
+                                 f"add the column to the header row (row {raw.header_row})"))
     for col in present:
         if col not in required:
-            out.append(Violation(raw.name, 1, col, None, "unknown column",
+            out.append(Violation(raw.name, raw.header_row, col, None, "unknown column",
                                  ", ".join(required), "rename it to a codebook column or delete it"))
     return [c for c in required if c in present]
 
