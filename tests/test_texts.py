@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -261,19 +262,63 @@ class _Echo:
 
 
 def _data_landed() -> bool:
-    return all(importlib.util.find_spec(m) is not None for m in ("thinka.facts", "thinka.process"))
+    return all(importlib.util.find_spec(m) is not None for m in ("thinka.facts", "thinka.process", "thinka.api"))
 
 
-@pytest.mark.skipif(not _data_landed(), reason="thinka.facts / thinka.process not there yet")
-def test_shipped_texts_match_shipped_data(phase_copy: PhasePaths):
-    from thinka.api import load_tables
-    from thinka.facts import compute_facts
+needs_data = pytest.mark.skipif(not _data_landed(), reason="thinka.facts / thinka.process / thinka.api not there yet")
+
+
+@pytest.fixture(scope="module")
+def processed_copy(repo_root: Path, tmp_path_factory) -> PhasePaths:
+    """One processed private copy of the shipped phase for this module (processing takes a while)."""
     from thinka.process import process_phase
 
-    if not (phase_copy.raw / "expertenfragebogen.csv").exists():
+    src = repo_root / "data" / "raw" / PHASE
+    if not (src / "expertenfragebogen.csv").exists():
         pytest.skip("reconstructed data not shipped yet")
-    process_phase(phase_copy)
-    config, codebook = load_phase(phase_copy.config), load_codebook(phase_copy.codebook)
-    facts = compute_facts(load_tables(PHASE, root=phase_copy.root), config, codebook)
-    issues = texts.check_texts(phase_copy.texts, facts)
+    root = tmp_path_factory.mktemp("texts_phase")
+    shutil.copytree(src, root / "data" / "raw" / PHASE)
+    paths = PhasePaths(root, PHASE)
+    process_phase(paths)
+    return paths
+
+
+@needs_data
+def test_shipped_texts_match_shipped_data(processed_copy: PhasePaths):
+    """Every binding of the shipped prose is a known fact and its written number is the computed one."""
+    from thinka.api import load_tables, restrict_tables
+    from thinka.facts import compute_facts
+
+    config, codebook = load_phase(processed_copy.config), load_codebook(processed_copy.codebook)
+    tables = load_tables(PHASE, root=processed_copy.root)
+    issues = texts.check_texts(processed_copy.texts, compute_facts(tables, config, codebook))
+    # A section text is rendered in its dimension's notebook from that unit's tables only.
+    for dimension in codebook.dimensions:
+        unit_facts = compute_facts(restrict_tables(tables, config, codebook, dimension.id, "all"), config, codebook)
+        for section in codebook.sections_of(dimension.id):
+            name = f"abschnitt_{section.id}.md"
+            issues += texts.check_text(name, texts.load_text(processed_copy.texts, name) or "", unit_facts)
     assert issues == [], texts.format_text_issues(issues)
+
+
+@needs_data
+def test_render_section_on_units(processed_copy: PhasePaths):
+    from thinka.api import load_unit
+
+    unit = load_unit(PHASE, "verwaltung", "all", root=processed_copy.root)
+    out = texts.render_section(unit, "steuerungsgruppe")
+    assert "{{" not in out and "Steuerungsgruppe" in out
+    assert texts.render_section(load_unit(PHASE, "verwaltung", "S01", root=processed_copy.root), "steuerungsgruppe") is None
+    with pytest.raises(ThinkaError, match="steuerungsgruppe"):
+        texts.render_section(unit, "steuerungsgrupe")
+
+
+@needs_data
+def test_shipped_texts_render_to_html(processed_copy: PhasePaths):
+    from thinka.api import load_tables
+    from thinka.facts import compute_facts
+
+    config, codebook = load_phase(processed_copy.config), load_codebook(processed_copy.codebook)
+    facts = compute_facts(load_tables(PHASE, root=processed_copy.root), config, codebook)
+    out = texts.render_document_part(processed_copy, "kapitel_a", facts)
+    assert "Tabelle 1: Überblick über die Erhebungsmethodik" in out and "n=125" in out and "{{" not in out

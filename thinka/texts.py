@@ -412,8 +412,13 @@ def render_document_part(paths, name: str, facts: Mapping[str, Any], *, formatte
     return table.join(markdown_to_html(p) for p in parts)
 
 
-def render_section(unit, section_id: str) -> str | None:
-    """HTML intro of a Kapitel-B section for a notebook: only on the overall unit (site 'all'), else None."""
+def render_section(unit, section_id: str, *, formatter: Formatter | None = None) -> str | None:
+    """Markdown intro of a Kapitel-B section for its notebook, numbers substituted; None on a site's unit or if
+    the phase has no `texte/abschnitt_<section_id>.md`.
+
+    Prose appears only once, on the overall unit (site 'all'). The facts come from the unit's own tables, so a
+    section text may bind only facts of its dimension (the unit fingerprint then covers every number it shows).
+    """
     known = [s.id for s in unit.codebook.sections]
     if section_id not in known:
         close = difflib.get_close_matches(section_id, known, n=3)
@@ -424,7 +429,11 @@ def render_section(unit, section_id: str) -> str | None:
         )
     if unit.site != ALL_SITES:
         return None
+    name = f"abschnitt_{section_id}"
+    text = load_text(unit.paths.texts, name)
+    if text is None:
+        return None
     from thinka.facts import compute_facts
 
     facts = compute_facts(unit.tables, unit.config, unit.codebook)
-    return render_document_part(unit.paths, f"abschnitt_{section_id}", facts)
+    return render(text, facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter)
