@@ -142,22 +142,43 @@ def _py(x: Any) -> Any:
     return x.item() if hasattr(x, "item") else x
 
 
-@dataclass(frozen=True)
 class _Sources:
-    """The tables restricted to one site, plus the configuration that interprets them."""
+    """The tables restricted to one site, plus the configuration that interprets them.
 
-    site: str
-    tables: dict[str, pd.DataFrame]
-    config: PhaseConfig
-    codebook: Codebook
+    Filtering by site and grouping by item happen once, here: a fact book resolves hundreds of keys.
+    """
+
+    def __init__(self, site: str, tables: dict[str, pd.DataFrame], config: PhaseConfig, codebook: Codebook):
+        self.site, self.tables, self.config, self.codebook = site, tables, config, codebook
+        self._site_tables: dict[str, pd.DataFrame] = {}
+        self._by_item: dict[str, dict[str, pd.DataFrame]] = {}
+        self._records: dict[tuple[str, str], list[dict]] = {}
 
     def table(self, name: str) -> pd.DataFrame:
-        df = self.tables.get(name)
-        if df is None:
-            raise _NoFact(f"the table {name!r} is not available")
-        if "site" in df.columns:
-            return df[df["site"].astype(str) == self.site]
-        return df
+        if name not in self._site_tables:
+            df = self.tables.get(name)
+            if df is None:
+                raise _NoFact(f"the table {name!r} is not available")
+            if "site" in df.columns:
+                df = df[df["site"].astype(str) == self.site]
+            self._site_tables[name] = df
+        return self._site_tables[name]
+
+    def item_rows(self, name: str, item_id: str) -> pd.DataFrame:
+        if name not in self._by_item:
+            df = self.table(name)
+            self._by_item[name] = {str(k): g for k, g in df.groupby(df["item"].astype(str), sort=False)}
+        rows = self._by_item[name].get(item_id)
+        if rows is None:
+            raise _NoFact(f"no {name} rows for item {item_id!r} at site {self.site!r}")
+        return rows
+
+    def item_records(self, name: str, item_id: str) -> list[dict]:
+        """The item's rows as plain dicts (row access on small frames is slow in pandas)."""
+        key = (name, item_id)
+        if key not in self._records:
+            self._records[key] = self.item_rows(name, item_id).to_dict("records")
+        return self._records[key]
 
 
 class _NoFact(Exception):
@@ -168,10 +189,10 @@ class FactBook(Mapping):
     """Facts of one site (or `all`). Iterates over the concrete keys; parametrised keys (shares of any code
     combination, ranks) are computed on demand. An unknown key raises a KeyError that suggests close keys."""
 
-    def __init__(self, sources: _Sources, keys: tuple[str, ...]):
+    def __init__(self, sources: _Sources, resolved: dict[str, Fact]):
         self._src = sources
-        self._keys = keys
-        self._cache: dict[str, Fact] = {}
+        self._keys = tuple(resolved)
+        self._cache: dict[str, Fact] = dict(resolved)
 
     @property
     def site(self) -> str:
@@ -223,16 +244,13 @@ def compute_facts(tables: dict[str, pd.DataFrame], config: PhaseConfig, codebook
             hint=f"Use {ALL_SITES!r} or one of: {', '.join(config.site_codes)}.",
         )
     src = _Sources(site, tables, config, codebook)
-    keys = tuple(k for k in _candidate_keys(src) if _resolvable(k, src))
-    return FactBook(src, keys)
-
-
-def _resolvable(key: str, src: _Sources) -> bool:
-    try:
-        _resolve(key, src)
-    except _NoFact:
-        return False
-    return True
+    resolved = {}
+    for key in _candidate_keys(src):
+        try:
+            resolved[key] = _resolve(key, src)
+        except _NoFact:
+            continue  # e.g. an item this site did not ask, or a mean of a likert item
+    return FactBook(src, resolved)
 
 
 def _candidate_keys(src: _Sources) -> list[str]:
@@ -292,19 +310,7 @@ def _item_fact(key: str, parts: list[str], src: _Sources) -> Fact:
 
 
 def _summary_row(item_id: str, src: _Sources) -> pd.Series:
-    df = src.table("summaries")
-    rows = df[df["item"].astype(str) == item_id]
-    if rows.empty:
-        raise _NoFact(f"no summary row for item {item_id!r} at site {src.site!r}")
-    return rows.iloc[0]
-
-
-def _dist_rows(item_id: str, src: _Sources) -> pd.DataFrame:
-    df = src.table("distributions")
-    rows = df[df["item"].astype(str) == item_id]
-    if rows.empty:
-        raise _NoFact(f"no distribution rows for item {item_id!r} at site {src.site!r}")
-    return rows
+    return src.item_rows("summaries", item_id).iloc[0]
 
 
 def _single_fact(key: str, item, what: str, args: list[str], src: _Sources) -> Fact:
@@ -320,33 +326,35 @@ def _single_fact(key: str, item, what: str, args: list[str], src: _Sources) -> F
             raise _NoFact(f"a mean is reported only for grade and count scales; {item.id!r} is {scale.kind}")
         return Fact(key, _py(_summary_row(item.id, src)["mean"]), "mean")
     if what == "pct":
-        row = _code_rows(item.id, scale, args, src)
-        return Fact(key, _py(row["pct"].iloc[0]), "percent")
+        return Fact(key, _py(_code_records(item.id, scale, args, src)[0]["pct"]), "percent")
     if what == "share":
         return Fact(key, _share(item.id, scale, args[0].split("+"), src), "percent")
     raise _NoFact(f"{what!r} does not apply to the single-coded item {item.id!r}")
 
 
-def _code_rows(item_id: str, scale, codes: list[str], src: _Sources) -> pd.DataFrame:
+def _code_records(item_id: str, scale, codes: list[str], src: _Sources) -> list[dict]:
     known = [str(c) for c in scale.codes]
     for c in codes:
         if c not in known:
             raise _NoFact(f"code {c!r} is not a level of scale {scale.id!r} (codes: {', '.join(known)})")
-    rows = _dist_rows(item_id, src)
-    return rows[rows["code"].astype(str).isin(codes)]
+    by_code = {str(r["code"]): r for r in src.item_records("distributions", item_id)}
+    missing = [c for c in codes if c not in by_code]
+    if missing:
+        raise _NoFact(f"no distribution rows for codes {missing} of item {item_id!r} at site {src.site!r}")
+    return [by_code[c] for c in codes]
 
 
 def _share(item_id: str, scale, codes: list[str], src: _Sources) -> float | None:
     """% of valid answers in `codes`, from the counts (not from adding rounded percentages)."""
     if len(set(codes)) != len(codes):
         raise _NoFact(f"codes repeat in {'+'.join(codes)}")
-    rows = _code_rows(item_id, scale, codes, src)
-    if rows["count"].isna().any() or rows["valid_n"].isna().any() or _flag(rows).any():
+    rows = _code_records(item_id, scale, codes, src)
+    if any(_missing(r["count"]) or _missing(r["valid_n"]) or bool(r.get("suppressed")) for r in rows):
         return None
-    valid_n = int(_dist_rows(item_id, src)["valid_n"].iloc[0])
+    valid_n = int(rows[0]["valid_n"])
     if valid_n == 0:
         return None
-    return 100.0 * float(rows["count"].sum()) / valid_n
+    return 100.0 * float(sum(int(r["count"]) for r in rows)) / valid_n
 
 
 def _flag(rows: pd.DataFrame) -> pd.Series:
@@ -356,11 +364,7 @@ def _flag(rows: pd.DataFrame) -> pd.Series:
 
 
 def _mention_rows(item_id: str, src: _Sources) -> pd.DataFrame:
-    df = src.table("mentions")
-    rows = df[df["item"].astype(str) == item_id]
-    if rows.empty:
-        raise _NoFact(f"no mentions rows for item {item_id!r} at site {src.site!r}")
-    return rows
+    return src.item_rows("mentions", item_id)
 
 
 def _mention_fact(key: str, item, what: str, args: list[str], src: _Sources) -> Fact:
