@@ -413,8 +413,8 @@ def render_document_part(paths, name: str, facts: Mapping[str, Any], *, formatte
 
 
 def render_section(unit, section_id: str, *, formatter: Formatter | None = None) -> str | None:
-    """Markdown intro of a Kapitel-B section for its notebook, numbers substituted; None on a site's unit or if
-    the phase has no `texte/abschnitt_<section_id>.md`.
+    """HTML intro of a Kapitel-B section for its notebook (`display(HTML(...))`), numbers substituted; None on a
+    site's unit or if the phase has no `texte/abschnitt_<section_id>.md`.
 
     Prose appears only once, on the overall unit (site 'all'). The facts come from the unit's own tables, so a
     section text may bind only facts of its dimension (the unit fingerprint then covers every number it shows).
@@ -436,4 +436,4 @@ def render_section(unit, section_id: str, *, formatter: Formatter | None = None)
     from thinka.facts import compute_facts
 
     facts = compute_facts(unit.tables, unit.config, unit.codebook)
-    return render(text, facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter)
+    return markdown_to_html(render(text, facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter))
