@@ -21,7 +21,7 @@ import pandas as pd
 
 import thinka
 from thinka import ALL_SITES
-from thinka.codebook import Codebook, PhaseConfig, Schaubild, load_codebook, load_phase
+from thinka.codebook import Codebook, ItemTable, PhaseConfig, Schaubild, load_codebook, load_phase
 from thinka.errors import ThinkaError
 from thinka.paths import PhasePaths, phase_paths
 
@@ -293,10 +293,8 @@ def chart_data(unit: Unit, schaubild_number: int) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def item_table_data(unit: Unit, table_index: int) -> pd.DataFrame:
+def item_table_data(unit: Unit, table: ItemTable) -> pd.DataFrame:
     """Rows of an item table: item, wording, site, valid_n, top (% in the scale's top codes), top_labels."""
-    tables = [t for s in unit.codebook.sections_of(unit.dimension) for t in unit.codebook.item_tables_of(s.id)]
-    table = tables[table_index]
     summ = unit.tables.get("summaries", pd.DataFrame(columns=["item", "site"]))
     rows = []
     for item_id in table.items:

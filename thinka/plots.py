@@ -21,7 +21,7 @@ import seaborn as sns  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from thinka import ALL_SITES, api, facts  # noqa: E402
-from thinka.codebook import Scale, Schaubild  # noqa: E402
+from thinka.codebook import ItemTable, Scale, Schaubild  # noqa: E402
 
 DPI = 150
 WIDTH_IN = 8.0
@@ -326,10 +326,9 @@ def _n_cell(row: pd.Series, threshold: int) -> str:
     return NO_DATA if pd.isna(row["valid_n"]) or row["valid_n"] == 0 else fmt_number(row["valid_n"])
 
 
-def render_item_table(unit: api.Unit, item_table) -> str:
+def render_item_table(unit: api.Unit, item_table: ItemTable) -> str:
     """Items without a chart of their own: wording, counted answer(s), N and share; on site pages site vs all."""
-    tables = [t for s in unit.codebook.sections_of(unit.dimension) for t in unit.codebook.item_tables_of(s.id)]
-    df = api.item_table_data(unit, tables.index(item_table))
+    df = api.item_table_data(unit, item_table)
     headers = ["Aussage", "gezählte Antwort"]
     if unit.is_site:
         headers += ["N (Standort)", "Anteil (Standort)", "N (alle Standorte)", "Anteil (alle Standorte)"]
