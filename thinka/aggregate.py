@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from thinka import ALL_SITES
-from thinka.codebook import Codebook, PhaseConfig, Scale
+from thinka.codebook import INTERVIEW_COLUMNS, Codebook, PhaseConfig, Scale
 from thinka.disclosure import suppress
 
 DISTRIBUTION_KINDS = ("ordinal", "grade", "nominal")
@@ -27,8 +27,6 @@ SUMMARY_KINDS = (*DISTRIBUTION_KINDS, "count")
 """Scale kinds with a row per site in `summaries` (count items appear there only)."""
 MEAN_KINDS = ("grade", "count")
 """Scale kinds whose arithmetic mean is meaningful: grades (mean of the codes) and counts."""
-INTERVIEW_COLUMNS = ("interview_id", "segment", "partnertyp", "thema", "aussage")
-"""Columns that make an instrument a coded-interview instrument (the interview tables' schema uses these names)."""
 TOTAL_QUARTER = "total"
 """`quarter` value of projektstatistik rows summed over the phase."""
 
@@ -446,8 +444,7 @@ def _projektstatistik(records, config, codebook) -> pd.DataFrame:
 
 def _interview_instruments(codebook: Codebook) -> list[str]:
     return [
-        iid for iid, spec in codebook.instruments.items()
-        if set(INTERVIEW_COLUMNS) <= {c.name for c in spec.columns}
+        iid for iid, spec in codebook.instruments.items() if spec.kind == "interviews"
     ]
 
 

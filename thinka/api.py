@@ -31,13 +31,14 @@ ALL_SITES_LABEL = "Alle Standorte"
 # Tables of the unit keyed by item (restricted to the dimension's items).
 ITEM_TABLES = ("distributions", "summaries", "mentions")
 
-# Tables that belong to one instrument as a whole (no items): shown in full by that instrument's dimension.
+# Tables that belong to one instrument as a whole (no items), keyed by the kind of instrument that feeds them:
+# shown in full by that instrument's dimension.
 INSTRUMENT_TABLES = {
-    "projektstatistik": "projektstatistik",
-    "interviews": "experteninterviews",
-    "interview_partners": "experteninterviews",
-    "interview_segments": "experteninterviews",
-    "interview_themes": "experteninterviews",
+    "projektstatistik": "running_statistics",
+    "interviews": "interviews",
+    "interview_partners": "interviews",
+    "interview_segments": "interviews",
+    "interview_themes": "interviews",
 }
 
 CHART_COLUMNS = [
@@ -147,8 +148,8 @@ def restrict_tables(
         if name in tables:
             df = tables[name]
             out[name] = _rows_of_site(df[df["item"].astype(str).isin(items)], site, with_all=True)
-    for name, instrument in INSTRUMENT_TABLES.items():
-        inst = config.instruments.get(instrument)
+    for name, kind in INSTRUMENT_TABLES.items():
+        inst = config.instruments.get(codebook.instrument_of_kind(kind) or "")
         if name in tables and inst is not None and inst.dimension == dimension:
             # A site page shows its own running statistics and interviews; the overall unit all of them.
             out[name] = _rows_of_site(tables[name], site, with_all=False)
@@ -341,7 +342,7 @@ def running_statistics_by_site(unit: Unit) -> pd.DataFrame:
 
 def measure_columns(unit: Unit, df: pd.DataFrame) -> list[str]:
     """Measure columns in codebook order (the integer columns of the projektstatistik instrument)."""
-    spec = unit.codebook.instruments.get("projektstatistik")
+    spec = unit.codebook.instruments.get(unit.codebook.instrument_of_kind("running_statistics") or "")
     known = [c.name for c in spec.columns if c.type == "integer"] if spec else []
     return [c for c in known if c in df.columns] + sorted(
         c for c in df.columns if c not in known and c not in ("quarter", "site", "site_label")
@@ -349,7 +350,7 @@ def measure_columns(unit: Unit, df: pd.DataFrame) -> list[str]:
 
 
 def measure_label(unit: Unit, measure: str) -> str:
-    spec = unit.codebook.instruments.get("projektstatistik")
+    spec = unit.codebook.instruments.get(unit.codebook.instrument_of_kind("running_statistics") or "")
     for col in spec.columns if spec else ():
         if col.name == measure and col.label:
             return col.label

@@ -20,6 +20,11 @@ from thinka.errors import ConfigError
 SCALE_KINDS = ("ordinal", "grade", "nominal", "mention", "count")
 COLUMN_TYPES = ("id", "site", "date", "quarter", "integer", "text", "code")
 CHART_KINDS = ("stacked", "mentions")
+INSTRUMENT_KINDS = ("questionnaire", "interviews", "running_statistics")
+SECTION_CONTENTS = ("interviews", "running_statistics")
+# Columns an interview instrument must have for thinka's interview tables.
+# (The site column is found by its type, like in every instrument.)
+INTERVIEW_COLUMNS = ("interview_id", "segment", "partnertyp", "datum", "dauer_min", "thema", "aussage")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -183,6 +188,7 @@ class InstrumentSpec:
     columns: tuple[Column, ...]
     constant_within: dict[str, tuple[str, ...]] = field(default_factory=dict)
     complete: tuple[str, ...] = ()
+    kind: str = "questionnaire"
 
 
 @dataclass(frozen=True)
@@ -198,6 +204,9 @@ class Section:
     id: str
     dimension: str
     title: str
+    # What the section shows beside its Schaubilder and item tables: the tables of the interview or the
+    # running-statistics instrument (None: nothing else).
+    content: str | None = None
 
 
 @dataclass(frozen=True)
@@ -279,6 +288,10 @@ class Codebook:
 
     def items_of_dimension(self, dimension: str) -> tuple[Item, ...]:
         return tuple(i for i in self.items.values() if i.dimension == dimension)
+
+    def instrument_of_kind(self, kind: str) -> str | None:
+        """The id of the (first) instrument of `kind`, e.g. the running statistics; None if there is none."""
+        return next((i for i, spec in self.instruments.items() if spec.kind == kind), None)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -425,6 +438,16 @@ def _scale(r: _Reader, sid: str, s: dict) -> Scale:
     )
 
 
+def _infer_instrument_kind(columns: list[Column]) -> str:
+    """Codebooks may omit `kind`: a quarter column means running statistics, the interview columns interviews."""
+    names = {c.name for c in columns}
+    if any(c.type == "quarter" for c in columns):
+        return "running_statistics"
+    if set(INTERVIEW_COLUMNS) <= names:
+        return "interviews"
+    return "questionnaire"
+
+
 def load_codebook(path: Path) -> Codebook:
     """Read and cross-check a codebook.yaml (scales, instruments, items, sections, Schaubilder)."""
     r = _Reader(Path(path))
@@ -448,6 +471,11 @@ def load_codebook(path: Path) -> Codebook:
         for k in key:
             if k not in names:
                 raise r.fail(f"{where}.key", f"{k!r} is not a column of the instrument")
+        kind = r.get(spec, "kind", where, str, default=_infer_instrument_kind(cols))
+        if kind not in INSTRUMENT_KINDS:
+            raise r.fail(f"{where}.kind", f"unknown kind {kind!r}; allowed: {', '.join(INSTRUMENT_KINDS)}")
+        if kind == "interviews" and (absent := [c for c in INTERVIEW_COLUMNS if c not in names]):
+            raise r.fail(where, f"an interview instrument needs the columns {list(INTERVIEW_COLUMNS)}; missing {absent}")
         instruments[iid] = InstrumentSpec(
             id=iid,
             label=str(r.get(spec, "label", where, str)),
@@ -456,6 +484,7 @@ def load_codebook(path: Path) -> Codebook:
             columns=tuple(cols),
             constant_within={k: tuple(v) for k, v in (spec.get("constant_within") or {}).items()},
             complete=tuple(spec.get("complete") or ()),
+            kind=kind,
         )
 
     dimensions = tuple(
@@ -494,9 +523,17 @@ def load_codebook(path: Path) -> Codebook:
         items[iid] = Item(iid, instrument, dim, scale, str(r.get(x, "wording", where, str)), options, x.get("short"), x.get("series_label"))
 
     sections = tuple(
-        Section(str(r.get(x, "id", f"sections[{i}]", str)), str(r.get(x, "dimension", f"sections[{i}]", str)), str(r.get(x, "title", f"sections[{i}]", str)))
+        Section(
+            str(r.get(x, "id", f"sections[{i}]", str)),
+            str(r.get(x, "dimension", f"sections[{i}]", str)),
+            str(r.get(x, "title", f"sections[{i}]", str)),
+            r.get(x, "content", f"sections[{i}]", (str, type(None)), default=None),
+        )
         for i, x in enumerate(r.get(d, "sections", "codebook", list, default=[]))
     )
+    for s in sections:
+        if s.content is not None and s.content not in SECTION_CONTENTS:
+            raise r.fail(f"sections ({s.id}).content", f"unknown content {s.content!r}; allowed: {', '.join(SECTION_CONTENTS)}")
     section_ids = {s.id for s in sections}
     for s in sections:
         if s.dimension not in dim_ids:

@@ -445,14 +445,15 @@ def render_section_heading(unit: api.Unit, section_id: str) -> str:
     return f'<h2 class="abschnitt" id="abschnitt-{section.id}">{html.escape(section.title)}</h2>'
 
 
-# Sections whose content is not Schaubilder or item tables but an instrument's own tables.
-SPECIAL_SECTIONS = {"projektstatistik": render_running_statistics, "interviews": render_interviews}
+# Section contents (codebook `sections[].content`) beside Schaubilder and item tables: an instrument's own tables.
+SECTION_CONTENT_RENDERERS = {"running_statistics": render_running_statistics, "interviews": render_interviews}
 
 
 def render_section(unit: api.Unit, section_id: str) -> str:
     """The section's Schaubilder, item tables and instrument tables, in codebook order (heading separate)."""
     parts = [render_schaubild(unit, sb.number) for sb in unit.codebook.schaubilder_of(section_id)]
     parts += [render_item_table(unit, t) for t in unit.codebook.item_tables_of(section_id)]
-    if section_id in SPECIAL_SECTIONS:
-        parts.append(SPECIAL_SECTIONS[section_id](unit))
+    content = next(s.content for s in unit.codebook.sections if s.id == section_id)
+    if content is not None:
+        parts.append(SECTION_CONTENT_RENDERERS[content](unit))
     return f'<div class="abschnitt-inhalt" data-abschnitt="{section_id}">{"".join(parts)}</div>'
