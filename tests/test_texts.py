@@ -229,7 +229,7 @@ def shipped_texts(repo_root: Path) -> Path:
 
 EXPECTED_TEXTS = {
     "vorwort.md", "kapitel_a.md", "kapitel_c.md", "auf_einen_blick.md",
-    "zusammenfassung_allgemein.md", "zusammenfassung_einzelfall.md",
+    "zusammenfassung_institution.md", "zusammenfassung_hilfeleistung.md",
 }
 
 

@@ -392,11 +392,9 @@ def interview_statements(unit: Unit) -> pd.DataFrame:
 # Prose
 
 
-def section_text(unit: Unit, section_id: str) -> str | None:
-    """The section's German prose (Markdown) from thinka.texts, or None while that module is not available."""
-    try:
-        texts = importlib.import_module("thinka.texts")
-    except ImportError:
-        return None
-    render = getattr(texts, "render_section", None)
-    return render(unit, section_id) if render else None
+def section_text(unit: Unit, section_id: str, part: str = "abschnitt") -> str | None:
+    """The section's German prose as HTML: its intro (`part="abschnitt"`, before the charts) or its summary box
+    (`part="zusammenfassung"`, after them); None on site pages or when the phase has no such text."""
+    from thinka.texts import render_section
+
+    return render_section(unit, section_id, part=part)

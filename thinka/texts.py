@@ -412,9 +412,13 @@ def render_document_part(paths, name: str, facts: Mapping[str, Any], *, formatte
     return table.join(markdown_to_html(p) for p in parts)
 
 
-def render_section(unit, section_id: str, *, formatter: Formatter | None = None) -> str | None:
-    """HTML intro of a Kapitel-B section for its notebook (`display(HTML(...))`), numbers substituted; None on a
-    site's unit or if the phase has no `texte/abschnitt_<section_id>.md`.
+SECTION_PARTS = ("abschnitt", "zusammenfassung")
+"""Texts a Kapitel-B section may have: `abschnitt_<id>.md` before its charts, `zusammenfassung_<id>.md` after them."""
+
+
+def render_section(unit, section_id: str, *, part: str = "abschnitt", formatter: Formatter | None = None) -> str | None:
+    """HTML of a Kapitel-B section text for its notebook (`display(HTML(...))`), numbers substituted; None on a
+    site's unit or if the phase has no `texte/<part>_<section_id>.md`. The summary part comes as an <aside>.
 
     Prose appears only once, on the overall unit (site 'all'). The facts come from the unit's own tables, so a
     section text may bind only facts of its dimension (the unit fingerprint then covers every number it shows).
@@ -427,13 +431,16 @@ def render_section(unit, section_id: str, *, formatter: Formatter | None = None)
             + (f" Did you mean {', '.join(close)}?" if close else ""),
             hint="Section ids are listed under `sections:` in codebook.yaml.",
         )
+    if part not in SECTION_PARTS:
+        raise ThinkaError(f"Unknown section text part {part!r}; allowed: {', '.join(SECTION_PARTS)}.")
     if unit.site != ALL_SITES:
         return None
-    name = f"abschnitt_{section_id}"
+    name = f"{part}_{section_id}"
     text = load_text(unit.paths.texts, name)
     if text is None:
         return None
     from thinka.facts import compute_facts
 
     facts = compute_facts(unit.tables, unit.config, unit.codebook)
-    return markdown_to_html(render(text, facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter))
+    body = markdown_to_html(render(text, facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter))
+    return f'<aside class="zusammenfassung">{body}</aside>' if part == "zusammenfassung" else body
