@@ -75,6 +75,12 @@ def unit_parameters(paths: PhasePaths, unit: Unit) -> dict[str, Any]:
     return {"phase": paths.phase, "site": unit.site, "root": str(paths.root)}
 
 
+def key_parameters(paths: PhasePaths, unit: Unit) -> dict[str, Any]:
+    """The parameters that enter the cache key. `root` is left out: where the project folder lives does not
+    change what a notebook shows (its data are in the fingerprint), and a moved or copied checkout stays cached."""
+    return {k: v for k, v in unit_parameters(paths, unit).items() if k != "root"}
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Cache keys (pure)
 
@@ -154,6 +160,7 @@ class BuildResult:
     outputs: list[Path] = field(default_factory=list)
     note: str = ""
     seconds: float = 0.0
+    unit_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -266,8 +273,21 @@ def _error_notebook(path: Path, input_path: Path, message: str) -> None:
     nbformat.write(nb, str(path))
 
 
+def _quiet_kernels(log_dir: Path) -> None:
+    """Send this worker's stderr (inherited by its kernels, which warn on every start) to a log file."""
+    if getattr(_quiet_kernels, "done", False):
+        return
+    log_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(log_dir / f"kernels-{os.getpid()}.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 2)
+    os.close(fd)
+    _quiet_kernels.done = True
+
+
 def execute_unit(job: dict) -> dict:
     """Execute one unit with papermill; keep the output on success, the log notebook on failure."""
+    if job.get("quiet", True):
+        _quiet_kernels(Path(job["cache_dir"]) / "logs")
     for var, sub in (("MPLCONFIGDIR", "mpl"), ("IPYTHONDIR", "ipython"), ("JUPYTER_RUNTIME_DIR", "jupyter")):
         os.environ[var] = str(Path(job["cache_dir"]) / sub)
         Path(os.environ[var]).mkdir(parents=True, exist_ok=True)
@@ -438,7 +458,7 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
     nb_bytes = {dim: p.read_bytes() for dim, p in notebooks.items()}
     prints = _fingerprints(paths, config, codebook, all_units)
     keys = {
-        u.name: unit_key(nb_bytes[u.dimension], unit_parameters(paths, u), prints[u.name], source_hash, versions)
+        u.name: unit_key(nb_bytes[u.dimension], key_parameters(paths, u), prints[u.name], source_hash, versions)
         for u in all_units
     }
     cache = load_cache(paths)
@@ -447,6 +467,7 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
     result.cached = [u for u in selected if u not in stale]
 
     def on_done(unit: Unit, outcome: dict) -> None:
+        result.unit_seconds[unit.name] = outcome["seconds"]
         if outcome["ok"]:
             cache["units"][unit.name] = keys[unit.name]
             result.executed.append(unit)

@@ -406,8 +406,17 @@ def raw_html(source: str):
     return nbformat.v4.new_raw_cell(source, metadata={"raw_mimetype": "text/html"})
 
 
-def report_cells(path: Path) -> list:
-    """The cells of an executed notebook that belong in the report: outputs only, no warnings on stderr."""
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.I)
+
+
+def demote_headings(markup: str, by: int = 1) -> str:
+    """h1 → h2 etc. (`by` may be negative): a notebook's page heading becomes a section of the chapter around it."""
+    return _HEADING_TAG.sub(lambda m: f"<{m.group(1)}h{max(1, min(int(m.group(2)) + by, 6))}", markup)
+
+
+def report_cells(path: Path, demote: int = 1) -> list:
+    """The cells of an executed notebook that belong in the report: outputs only, no warnings on stderr,
+    headings one level down (the report's chapters and site pages are the h1)."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
@@ -415,10 +424,19 @@ def report_cells(path: Path) -> list:
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
+            for o in cell.outputs:
+                if "data" in o and "text/html" in o.data:
+                    o.data["text/html"] = demote_headings(_joined(o.data["text/html"]), demote)
             if not cell.outputs:
                 continue
+        elif cell.cell_type == "markdown":
+            cell.source = re.sub(r"^(#{1,5}) ", lambda m: "#" * (len(m.group(1)) + demote) + " ", cell.source, flags=re.M)
         cells.append(cell)
     return cells
+
+
+def _joined(value) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
 
 
 def merge_cells(cells: list, metadata: dict | None = None):
@@ -477,11 +495,27 @@ def _tabelle_1_block(markup: str) -> tuple[str, tuple[str, str]]:
     return markup, ("tabelle-1", label)
 
 
+# Chapter titles (the texts start with running text; the report sets the headings). phase.yaml may override them
+# under report.chapters.
+CHAPTERS = {
+    "vorwort": "Vorwort",
+    "kapitel_a": "Kapitel A – Ziele von ThINKA",
+    "kapitel_b": "Kapitel B – Befragungsergebnisse",
+    "kapitel_c": "Kapitel C – Resümee und Schlussfolgerungen",
+    "auf_einen_blick": "Die wichtigsten Ergebnisse auf einen Blick",
+}
+
+
+def chapter_title(config, name: str) -> str:
+    return str((config.report.get("chapters") or {}).get(name, CHAPTERS[name]))
+
+
 def _text_part(name: str, markup: str, title: str) -> str:
-    """A chapter from thinka.texts; its own h1 is kept (made a chapter), else one is added."""
-    if re.search(r"<h1[\s>]", markup):
-        return re.sub(r"<h1(?![^>]*class=)", '<h1 class="kapitel"', markup, count=1)
-    return chapter(title, slugify(title), markup)
+    """A chapter from thinka.texts under its h1; the text's own top headings become h2."""
+    levels = [int(x) for x in re.findall(r"<h([1-6])[\s>]", markup)]
+    if levels and min(levels) != 2:
+        markup = demote_headings(markup, 2 - min(levels))
+    return chapter(title, slugify(name.replace("_", "-")), markup)
 
 
 def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInputs, *, suppressed, chart_files,
@@ -496,17 +530,15 @@ def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInpu
         tabellen.append(entry)
     cells = [raw_html(title_page(config)), raw_html(TOC_MARK + schaubild_list(codebook, tabellen))]
     if "vorwort" in parts:
-        cells.append(raw_html(_text_part("vorwort", parts["vorwort"], "Vorwort")))
+        cells.append(raw_html(_text_part("vorwort", parts["vorwort"], chapter_title(config, "vorwort"))))
     if kapitel_a is not None:
-        cells.append(raw_html(_text_part("kapitel_a", kapitel_a, "Kapitel A")))
-    cells.append(raw_html(chapter("Kapitel B – Befragungsergebnisse", "kapitel-b")))
-    for dim in codebook.dimensions:
-        cells.append(raw_html(f'<h2 class="dimension" id="dimension-{esc(dim.id)}">{esc(dim.heading)}</h2>'))
+        cells.append(raw_html(_text_part("kapitel_a", kapitel_a, chapter_title(config, "kapitel_a"))))
+    cells.append(raw_html(chapter(chapter_title(config, "kapitel_b"), "kapitel-b")))
+    for dim in codebook.dimensions:  # each notebook opens with its dimension heading
         cells.extend(report_cells(notebooks[(dim.id, ALL_SITES)]))
-    if "kapitel_c" in parts:
-        cells.append(raw_html(_text_part("kapitel_c", parts["kapitel_c"], "Kapitel C")))
-    if "auf_einen_blick" in parts:
-        cells.append(raw_html(_text_part("auf_einen_blick", parts["auf_einen_blick"], "Die wichtigsten Ergebnisse auf einen Blick")))
+    for name in ("kapitel_c", "auf_einen_blick"):
+        if name in parts:
+            cells.append(raw_html(_text_part(name, parts[name], chapter_title(config, name))))
     cells.append(raw_html(site_links(config)))
     cells.append(raw_html(methods_note(config, suppressed, inputs.deviations, chart_files)))
     cells.append(raw_html(colophon(config, build=build, code_hash=code_hash, inputs=manifest)))
@@ -524,7 +556,6 @@ def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
         head += reconstruction_note(config)
     cells = [raw_html(head + "</header>")]
     for dim in codebook.dimensions:
-        cells.append(raw_html(f'<h2 class="dimension" id="dimension-{esc(dim.id)}">{esc(dim.heading)}</h2>'))
         cells.extend(report_cells(notebooks[(dim.id, site)]))
     cells.append(raw_html('<p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'))
     return cells

@@ -1,0 +1,303 @@
+"""Build stage: units, cache keys, cached parallel execution, failure isolation, atomic publishing.
+
+The expensive part, one full build of the shipped phase in a scratch project, runs once per session
+(`full_build`) and is shared with test_stitch.py, test_pdf.py and test_browser.py. Tests that change inputs work
+on a copy of that project (the copy keeps the cache: keys do not depend on the project folder).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from thinka import build
+from thinka.build import BuildResult, Unit, UnitFailure
+from thinka.codebook import load_codebook, load_phase
+from thinka.errors import ThinkaError
+from thinka.paths import PhasePaths, project_root
+
+PHASE = "2013-2014"
+REPO = project_root()
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Scratch projects (shared with the other build-stage test modules)
+
+# A stand-in notebook used while notebooks/<dimension>.ipynb are not in the checkout: reads its unit through
+# thinka.api like the real ones and shows each of its Schaubilder as <figure class="schaubild"> with a PNG.
+_DUMMY_SOURCE = '''\
+import base64, struct, zlib
+from IPython.display import HTML, display
+from thinka import api
+
+unit = api.load_unit(phase, DIMENSION, site, root)
+
+def png(width=60, height=20):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\\x00" + b"\\x1f\\x4e\\x79" * width for _ in range(height))
+    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+src = "data:image/png;base64," + base64.b64encode(png()).decode()
+display(HTML(f"<h3>{unit.site_name}</h3>"))
+for section in unit.codebook.sections_of(DIMENSION):
+    for sb in unit.codebook.schaubilder_of(section.id):
+        frame = api.chart_data(unit, sb.number)
+        n = int(frame[frame["site"] == "all"]["valid_n"].max())
+        display(HTML(f'<figure class="schaubild" id="schaubild-{sb.number}"><figcaption>{sb.heading} (N = {n})'
+                     f'</figcaption><img src="{src}" alt="{sb.title}"></figure>'))
+'''
+
+
+def dummy_notebook(dimension: str):
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('phase = "2013-2014"\nsite = "all"\nroot = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(_DUMMY_SOURCE.replace("DIMENSION", repr(dimension)))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def real_notebooks_present() -> bool:
+    codebook = load_codebook(REPO / "data" / "raw" / PHASE / "codebook.yaml")
+    return all((REPO / "notebooks" / d.notebook).is_file() for d in codebook.dimensions)
+
+
+def make_project(root: Path) -> PhasePaths:
+    """A project folder with a copy of the phase's raw data and the notebooks (stand-ins while absent)."""
+    shutil.copytree(REPO / "data" / "raw" / PHASE, root / "data" / "raw" / PHASE)
+    codebook = load_codebook(root / "data" / "raw" / PHASE / "codebook.yaml")
+    (root / "notebooks").mkdir(parents=True)
+    for d in codebook.dimensions:
+        src = REPO / "notebooks" / d.notebook
+        if src.is_file():
+            shutil.copy2(src, root / "notebooks" / d.notebook)
+        else:
+            nbformat.write(dummy_notebook(d.id), str(root / "notebooks" / d.notebook))
+    return PhasePaths(root, PHASE)
+
+
+_BUILDS: dict[str, tuple[PhasePaths, BuildResult, float]] = {}
+
+
+def session_build(tmp_path_factory, name: str = "full") -> tuple[PhasePaths, BuildResult, float]:
+    """One full build per session and name (memoized here, so every module importing this shares it)."""
+    if name not in _BUILDS:
+        paths = make_project(tmp_path_factory.mktemp(f"build-{name}"))
+        started = time.perf_counter()
+        result = build.build_phase(paths, progress=False)
+        _BUILDS[name] = (paths, result, time.perf_counter() - started)
+    return _BUILDS[name]
+
+
+@pytest.fixture(scope="session")
+def full_build(tmp_path_factory):
+    return session_build(tmp_path_factory)
+
+
+def copy_project(paths: PhasePaths, dst: Path) -> PhasePaths:
+    shutil.copytree(paths.root, dst, symlinks=True)
+    return PhasePaths(dst, paths.phase)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Pure parts
+
+
+@pytest.fixture(scope="module")
+def phase_objects():
+    raw = REPO / "data" / "raw" / PHASE
+    return load_phase(raw / "phase.yaml"), load_codebook(raw / "codebook.yaml")
+
+
+def test_plan_units_covers_every_dimension_and_site(phase_objects):
+    config, codebook = phase_objects
+    units = build.plan_units(config, codebook)
+    assert len(units) == len(codebook.dimensions) * (len(config.sites) + 1) == 36
+    assert units[0] == Unit(codebook.dimensions[0].id, "all")
+    assert len({u.name for u in units}) == 36
+
+
+def test_plan_units_selects_sites_and_rejects_unknown(phase_objects):
+    config, codebook = phase_objects
+    units = build.plan_units(config, codebook, ["S02", "all"])
+    assert {u.site for u in units} == {"all", "S02"} and len(units) == 6
+    with pytest.raises(ThinkaError, match="S99"):
+        build.plan_units(config, codebook, ["S99"])
+
+
+def test_unit_key_changes_with_each_input():
+    base = dict(notebook=b"nb", parameters={"site": "S01"}, fingerprint="f", source_hash="s", versions={"pandas": "3"})
+    key = build.unit_key(**base)
+    assert key == build.unit_key(**base)
+    for field, other in [("notebook", b"nb2"), ("parameters", {"site": "S02"}), ("fingerprint", "g"),
+                         ("source_hash", "t"), ("versions", {"pandas": "4"})]:
+        assert build.unit_key(**{**base, field: other}) != key, field
+
+
+def test_key_parameters_leave_out_the_project_folder(tmp_path):
+    a, b = PhasePaths(tmp_path / "a", PHASE), PhasePaths(tmp_path / "b", PHASE)
+    unit = Unit("sozialraum", "S01")
+    assert build.unit_parameters(a, unit)["root"] != build.unit_parameters(b, unit)["root"]
+    assert build.key_parameters(a, unit) == build.key_parameters(b, unit) == {"phase": PHASE, "site": "S01"}
+
+
+def test_package_source_hash_covers_modules_and_templates(tmp_path):
+    pkg = tmp_path / "pkg"
+    (pkg / "templates").mkdir(parents=True)
+    (pkg / "a.py").write_text("x = 1\n")
+    (pkg / "templates" / "report.css").write_text("body {}\n")
+    first = build.package_source_hash(pkg)
+    (pkg / "templates" / "report.css").write_text("body { color: red }\n")
+    second = build.package_source_hash(pkg)
+    (pkg / "a.py").write_text("x = 2\n")
+    assert len({first, second, build.package_source_hash(pkg)}) == 3
+
+
+def test_normalize_notebook_strips_run_specific_metadata():
+    nb = nbformat.v4.new_notebook(metadata={"papermill": {"start_time": "now"}})
+    cell = nbformat.v4.new_code_cell("1", execution_count=7)
+    cell.metadata["papermill"] = {"duration": 1.0}
+    cell.metadata["execution"] = {"iopub.execute_input": "2024"}
+    cell.outputs = [nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=7)]
+    nb.cells = [cell]
+    out = build.normalize_notebook(nb)
+    assert "papermill" not in out.metadata
+    assert out.cells[0].metadata == {} and out.cells[0].execution_count is None
+    assert out.cells[0].outputs[0].execution_count is None and out.cells[0].id == "cell-000"
+
+
+def test_swap_dir_replaces_the_report_atomically(tmp_path):
+    target, new = tmp_path / "report" / PHASE, tmp_path / "report" / ".new"
+    target.mkdir(parents=True)
+    (target / "old.html").write_text("old")
+    new.mkdir()
+    (new / "datenreport.html").write_text("new")
+    build.swap_dir(new, target)
+    assert sorted(p.name for p in target.iterdir()) == ["datenreport.html"]
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [PHASE]
+
+
+def test_summary_names_each_failed_unit_and_its_log(tmp_path):
+    unit = Unit("verwaltung", "S03")
+    result = BuildResult(PHASE, [unit], failures=[UnitFailure(unit, "RuntimeError: kaputt", tmp_path / "f.ipynb")])
+    assert not result.ok
+    text = result.summary()
+    assert "verwaltung-S03" in text and "RuntimeError: kaputt" in text and str(tmp_path / "f.ipynb") in text
+
+
+def test_unknown_engine_and_bad_jobs_are_user_errors(tmp_path):
+    paths = make_project(tmp_path)
+    with pytest.raises(ThinkaError, match="engine"):
+        build.build_phase(paths, engine="latex", progress=False)
+    with pytest.raises(ThinkaError, match="jobs"):
+        build.build_phase(paths, jobs=0, progress=False)
+
+
+def test_missing_notebook_is_a_user_error(tmp_path):
+    paths = make_project(tmp_path)
+    (paths.notebooks / "verwaltung.ipynb").unlink()
+    with pytest.raises(ThinkaError, match="verwaltung.ipynb"):
+        build.build_phase(paths, progress=False)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Whole builds
+
+
+@pytest.mark.slow
+def test_full_build_executes_every_unit_and_publishes(full_build):
+    paths, result, seconds = full_build
+    assert result.ok, result.summary()
+    assert len(result.executed) == 36 and not result.cached and result.stitched
+    assert len(list((paths.build / "units").glob("*.ipynb"))) == 36
+    cache = json.loads((paths.build / "cache.json").read_text())
+    assert len(cache["units"]) == 36 and cache["stitch"]
+    for name in ("datenreport.html", "datenreport.pdf", "standorte/S01.html", "standorte/S11.html"):
+        assert (paths.report / name).is_file(), name
+    leftovers = [p.name for p in paths.report.parent.iterdir() if p.name != PHASE]
+    assert leftovers == [], "temporary report folders must not remain"
+    # The kernels' caches stay inside the build folder.
+    assert (paths.build / ".cache" / "mpl").is_dir()
+    executed = nbformat.read(str(paths.build / "units" / "sozialraum-S01.ipynb"), as_version=4)
+    assert "papermill" not in executed.metadata
+
+
+@pytest.mark.slow
+def test_rebuild_without_changes_executes_nothing(full_build, tmp_path):
+    paths = copy_project(full_build[0], tmp_path / "p")
+    before = tree_digest(paths.report)
+    started = time.perf_counter()
+    result = build.build_phase(paths, progress=False)
+    seconds = time.perf_counter() - started
+    assert result.ok and result.executed == [] and len(result.cached) == 36
+    assert not result.stitched, "nothing changed: the stitch key must skip re-stitching"
+    assert tree_digest(paths.report) == before
+    assert seconds < 5, f"a no-change rebuild took {seconds:.1f} s"
+
+
+def _add_consultation(paths: PhasePaths, site: str) -> None:
+    path = paths.raw / "projektstatistik.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    header = lines[0].rstrip("\r\n").split(sep)
+    i_site, i_cons = header.index("standort"), header.index("beratungen")
+    for i in range(len(lines) - 1, 0, -1):
+        cells = lines[i].rstrip("\r\n").split(sep)
+        if cells[i_site] == site:
+            cells[i_cons] = str(int(cells[i_cons]) + 1)
+            lines[i] = sep.join(cells) + "\n"
+            break
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_one_site_change_reruns_only_that_site_and_the_total(full_build, tmp_path):
+    paths = copy_project(full_build[0], tmp_path / "p")
+    old_html = (paths.report / "datenreport.html").read_bytes()
+    _add_consultation(paths, "S05")
+    result = build.build_phase(paths, progress=False, pdf=False)
+    assert result.ok, result.summary()
+    assert sorted(u.name for u in result.executed) == ["individual-S05", "individual-all"]
+    assert result.stitched and (paths.report / "datenreport.html").read_bytes() != old_html
+
+
+def _make_site_fail(paths: PhasePaths, dimension: str, site: str) -> None:
+    path = paths.notebooks / f"{dimension}.ipynb"
+    nb = nbformat.read(str(path), as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(f'if site == "{site}":\n    raise RuntimeError("Testfehler am Standort")'))
+    nbformat.write(nb, str(path))
+
+
+@pytest.mark.slow
+def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, capsys):
+    from thinka.cli import main
+
+    paths = copy_project(full_build[0], tmp_path / "p")
+    before = tree_digest(paths.report)
+    _make_site_fail(paths, "verwaltung", "S03")
+    code = main(["build", "--root", str(paths.root), "--phase", PHASE, "--no-progress"])
+    out = capsys.readouterr()
+    assert code != 0
+    text = out.out + out.err
+    failed = paths.build / "failed" / "verwaltung-S03.ipynb"
+    assert "verwaltung-S03" in text and str(failed) in text and "Testfehler" in text
+    assert failed.is_file(), "the executed notebook is kept as the log"
+    assert "Testfehler am Standort" in failed.read_text(encoding="utf-8")
+    # Every other unit of the changed notebook finished and is cached; the report is untouched.
+    cache = json.loads((paths.build / "cache.json").read_text())
+    assert "verwaltung-S03" not in cache["units"] and "verwaltung-S04" in cache["units"]
+    assert tree_digest(paths.report) == before
