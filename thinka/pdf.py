@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import warnings
 from pathlib import Path
 
 from thinka.errors import ThinkaError
@@ -22,9 +23,12 @@ def pdf_identifier(html_bytes: bytes) -> bytes:
 
 def write_pdf(html_path: Path, pdf_path: Path) -> Path:
     """Print `html_path` to `pdf_path` (written atomically); relative links resolve beside the HTML."""
-    from weasyprint import HTML
-
     from thinka.io import atomic_write_bytes
+
+    with warnings.catch_warnings():
+        # Debian 12's HarfBuzz has no subset library; WeasyPrint 70 only announces it will need it one day.
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        from weasyprint import HTML
 
     html_path, pdf_path = Path(html_path), Path(pdf_path)
     if not html_path.is_file():
