@@ -7,6 +7,7 @@ on a copy of that project (the copy keeps the cache: keys do not depend on the p
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -86,6 +87,26 @@ def make_project(root: Path) -> PhasePaths:
 
 
 _BUILDS: dict[str, tuple[PhasePaths, BuildResult, float]] = {}
+_PINNED: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def pinned_source():
+    """Builds in this session see one thinka source hash, taken at the first build.
+
+    Several engineers edit thinka/*.py while tests run; an edit would (correctly) invalidate every cached unit
+    and fail the cache tests for a reason that has nothing to do with the build. test_package_source_hash_*
+    covers the hash itself.
+    """
+    pinned = _PINNED.setdefault("hash", build.package_source_hash())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "package_source_hash", lambda *a, **k: pinned)
+        yield
+
+
+def run_build(paths: PhasePaths, **kwargs) -> BuildResult:
+    with pinned_source():
+        return build.build_phase(paths, progress=False, **kwargs)
 
 
 def session_build(tmp_path_factory, name: str = "full") -> tuple[PhasePaths, BuildResult, float]:
@@ -93,7 +114,7 @@ def session_build(tmp_path_factory, name: str = "full") -> tuple[PhasePaths, Bui
     if name not in _BUILDS:
         paths = make_project(tmp_path_factory.mktemp(f"build-{name}"))
         started = time.perf_counter()
-        result = build.build_phase(paths, progress=False)
+        result = run_build(paths)
         _BUILDS[name] = (paths, result, time.perf_counter() - started)
     return _BUILDS[name]
 
@@ -241,7 +262,7 @@ def test_rebuild_without_changes_executes_nothing(full_build, tmp_path):
     paths = copy_project(full_build[0], tmp_path / "p")
     before = tree_digest(paths.report)
     started = time.perf_counter()
-    result = build.build_phase(paths, progress=False)
+    result = run_build(paths)
     seconds = time.perf_counter() - started
     assert result.ok and result.executed == [] and len(result.cached) == 36
     assert not result.stitched, "nothing changed: the stitch key must skip re-stitching"
@@ -269,7 +290,7 @@ def test_one_site_change_reruns_only_that_site_and_the_total(full_build, tmp_pat
     paths = copy_project(full_build[0], tmp_path / "p")
     old_html = (paths.report / "datenreport.html").read_bytes()
     _add_consultation(paths, "S05")
-    result = build.build_phase(paths, progress=False, pdf=False)
+    result = run_build(paths, pdf=False)
     assert result.ok, result.summary()
     assert sorted(u.name for u in result.executed) == ["individual-S05", "individual-all"]
     assert result.stitched and (paths.report / "datenreport.html").read_bytes() != old_html
@@ -289,7 +310,8 @@ def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, caps
     paths = copy_project(full_build[0], tmp_path / "p")
     before = tree_digest(paths.report)
     _make_site_fail(paths, "verwaltung", "S03")
-    code = main(["build", "--root", str(paths.root), "--phase", PHASE, "--no-progress"])
+    with pinned_source():
+        code = main(["build", "--root", str(paths.root), "--phase", PHASE, "--no-progress"])
     out = capsys.readouterr()
     assert code != 0
     text = out.out + out.err

@@ -42,7 +42,7 @@ def test_demote_headings_shifts_open_and_close_tags():
 def test_title_page_carries_metadata_and_reconstruction_note(config_codebook):
     config, _ = config_codebook
     page = stitch.title_page(config)
-    for text in (config.report["title"], config.report["phase_line"], "31. März 2015", "Rekonstruktion" if False else "rekonstruiert"):
+    for text in (config.report["title"], config.report["phase_line"], "31. März 2015", "rekonstruiert"):
         assert text in page
     for person in [*config.report["authors"], *config.report["contributors"]]:
         assert person in page

@@ -22,7 +22,9 @@ def pdf_identifier(html_bytes: bytes) -> bytes:
 
 
 def write_pdf(html_path: Path, pdf_path: Path) -> Path:
-    """Print `html_path` to `pdf_path` (written atomically); relative links resolve beside the HTML."""
+    """Print `html_path` to `pdf_path` (written atomically). The page is self-contained, so no base URL is given:
+    links to the site pages and CSV files stay relative (valid beside the PDF, and the same bytes wherever the
+    project folder lives)."""
     from thinka.io import atomic_write_bytes
 
     with warnings.catch_warnings():
@@ -36,6 +38,6 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
     data = html_path.read_bytes()
     # WeasyPrint logs every CSS property it ignores; the report's CSS is shared with browsers, so keep it quiet.
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    document = HTML(string=data.decode("utf-8"), base_url=str(html_path.parent) + "/", media_type="print")
+    document = HTML(string=data.decode("utf-8"), base_url=None, media_type="print")
     pdf = document.write_pdf(pdf_identifier=pdf_identifier(data))
     return atomic_write_bytes(pdf_path, pdf)
