@@ -26,7 +26,8 @@ def _open(page_path: Path, tmp_path: Path) -> dict:
 
     requests, failed, outside = [], [], []
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, f"--user-data-dir={tmp_path / 'profile'}"])
+        # playwright gives the browser a fresh temporary profile itself (it refuses --user-data-dir here)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         try:
             page = browser.new_page()
             page.on("request", lambda r: requests.append(r.url))

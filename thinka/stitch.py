@@ -490,6 +490,7 @@ def finish_html(doc: str) -> str:
 def _tabelle_1_block(markup: str) -> tuple[str, tuple[str, str]]:
     cap = re.search(r"<caption[^>]*>(.*?)</caption>", markup, re.S)
     label = heading_text(cap.group(1)) if cap else "Tabelle 1"
+    label = re.sub(r"^(Tabelle \d+):\s*", r"\1 – ", label)  # the list's form: 'Tabelle 1 – title'
     if 'id="tabelle-1"' not in markup:
         markup = f'<div class="tabelle" id="tabelle-1">{markup}</div>'
     return markup, ("tabelle-1", label)
