@@ -73,7 +73,7 @@ def test_deviation_rows_keep_only_registered_deviations():
         {"schaubild": 5, "where": "S. 17", "printed_shown": "68 %", "shown": "68 %", "note": "", "status": "ok"},
     ])
     header, rows = stitch.deviation_rows(table)
-    assert header == ["Schaubild", "Fundstelle", "Druck 2015", "Neu berechnet", "Begründung"]
+    assert header == ["Schaubild", "Fundstelle", "gedruckt", "Neu berechnet", "Begründung"]
     assert rows == [["4", "S. 15", "82 %", "81 %", "I1: Summe"]]
 
 
@@ -154,3 +154,16 @@ def test_two_clean_builds_are_byte_identical(full_build, tmp_path_factory):
     assert a.keys() == b.keys()
     differ = [name for name in a if a[name] != b[name]]
     assert differ == []
+
+
+def test_suppression_matrix_marks_primary_and_secondary():
+    from thinka.stitch import suppression_matrix
+
+    html = suppression_matrix([
+        ["Schaubild 1: Anerkennung", "S02", "primär"],
+        ["Schaubild 1: Anerkennung", "S04", "sekundär"],
+        ["Geschlecht", "S02", "primär"],
+    ])
+    assert "<th scope=\"col\">S02</th><th scope=\"col\">S04</th>" in html
+    assert "<td>Schaubild 1: Anerkennung</td><td>•</td><td>(•)</td>" in html
+    assert "<td>Geschlecht</td><td>•</td><td></td>" in html

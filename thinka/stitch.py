@@ -149,12 +149,18 @@ def title_page(config) -> str:
     return "".join(parts)
 
 
+GENERIC_RECONSTRUCTION_NOTE = (
+    "Die Zahlen dieses Berichts beruhen nicht auf den Originaldaten der Befragungen, sondern auf rekonstruierten "
+    "Datensätzen."
+)
+
+
 def reconstruction_note(config) -> str:
+    """The title-page note when config.reconstruction; its wording comes from phase.yaml report.reconstruction_note."""
+    text = config.report.get("reconstruction_note", GENERIC_RECONSTRUCTION_NOTE)
     return (
         '<div class="hinweis rekonstruktion" role="note"><p><strong>Hinweis zur Datengrundlage:</strong> '
-        "Die Zahlen dieses Berichts beruhen nicht auf den Originaldaten der Befragungen. Die Datensätze wurden "
-        "aus den im Datenreport von 2015 veröffentlichten Werten (Fallzahlen und Prozentangaben der Schaubilder) "
-        "rekonstruiert und geben nur diese veröffentlichten Verteilungen wieder.</p></div>"
+        f"{esc(text)}</p></div>"
     )
 
 
@@ -209,8 +215,7 @@ def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str
     parts.append('<h2 id="datengrundlage">Datengrundlage</h2>')
     if config.reconstruction:
         parts.append(
-            "<p>Die ausgewerteten Datensätze sind eine Rekonstruktion: Sie wurden so erzeugt, dass sie die im "
-            "Datenreport von 2015 gedruckten Fallzahlen und Prozentwerte wiedergeben. Aussagen über einzelne "
+            f"<p>{esc(config.report.get('reconstruction_note', GENERIC_RECONSTRUCTION_NOTE))} Aussagen über einzelne "
             "Standorte beruhen auf einer plausiblen, aber angenommenen Verteilung der Antworten auf die Standorte.</p>"
         )
     else:
@@ -230,13 +235,12 @@ def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str
         "über alle Standorte werden stets vollständig gezeigt. Ein – bedeutet, dass es keinen Wert gibt.</p>"
     )
     if suppressed:
-        parts.append(html_table(["Merkmal", "Standort", "Art der Unterdrückung"], suppressed,
-                                caption="Nicht ausgewiesene Standortwerte"))
+        parts.append(suppression_matrix(suppressed))
     else:
         parts.append("<p>In dieser Förderphase musste kein Standortwert zurückgehalten werden.</p>")
     if deviations is not None:
         header, rows = deviations
-        parts.append('<h2 id="abweichungen">Abweichungen vom Druck 2015</h2>')
+        parts.append(f'<h2 id="abweichungen">Abweichungen von der gedruckten Fassung ({esc(previous_edition(config))})</h2>')
         if rows:
             parts.append(
                 "<p>Die folgenden Werte weichen von der gedruckten Fassung ab. Die Abweichungen sind geprüft und "
@@ -317,9 +321,14 @@ def gather_inputs(paths: PhasePaths, config, codebook) -> ReportInputs:
 
 # Columns of the comparison table shown in the report, with their German headers.
 DEVIATION_COLUMNS = (
-    ("schaubild", "Schaubild"), ("where", "Fundstelle"), ("printed_shown", "Druck 2015"),
+    ("schaubild", "Schaubild"), ("where", "Fundstelle"), ("printed_shown", "gedruckt"),
     ("shown", "Neu berechnet"), ("note", "Begründung"),
 )
+
+
+def previous_edition(config) -> str:
+    """Name of the printed edition the register compares with (phase.yaml report.previous_edition)."""
+    return str(config.report.get("previous_edition", "frühere Ausgabe"))
 
 
 def deviation_rows(table) -> tuple[list[str], list[list[Any]]]:
@@ -363,9 +372,31 @@ def suppressed_values(processed: Path, config, codebook) -> list[list[str]]:
     kinds = {"primary": "primär", "secondary": "sekundär"}
     rows = []
     for (name, site), ks in sorted(found.items(), key=lambda kv: (_item_order(codebook, kv[0][0]), order.get(kv[0][1], 99), kv[0])):
-        site_name = config.site(site).name if site in order else site
-        rows.append([_item_label(codebook, name), site_name, ", ".join(kinds.get(k, k) for k in sorted(ks))])
+        # Primary wins where an item's value is suppressed for both reasons (several tables per item).
+        kind = kinds["primary"] if "primary" in ks else kinds.get(sorted(ks)[0], sorted(ks)[0])
+        rows.append([_item_label(codebook, name), site, kind])
     return rows
+
+
+SUPPRESSION_MARKS = {"primary": "•", "secondary": "(•)"}
+
+
+def suppression_matrix(rows: list[list[str]]) -> str:
+    """The suppressed site values as one compact table: Merkmal × Standort, • primary, (•) secondary."""
+    sites = list(dict.fromkeys(site for _, site, _ in rows))
+    labels = list(dict.fromkeys(label for label, _, _ in rows))
+    marks = {(label, site): kinds for label, site, kinds in rows}
+    body = [
+        [label, *(_mark(marks.get((label, site), "")) for site in sites)]
+        for label in labels
+    ]
+    table = html_table(["Merkmal", *sites], body, caption="Nicht ausgewiesene Standortwerte")
+    legend = "<p class=\"legende\">• Wert gesperrt (weniger gültige Antworten als die Schwelle); (•) zum Schutz eines anderen Werts zusätzlich gesperrt.</p>"
+    return f'<div class="geheimhaltung">{table}{legend}</div>'
+
+
+def _mark(kinds: str) -> str:
+    return "(•)" if kinds == "sekundär" else ("•" if kinds else "")
 
 
 def _item_order(codebook, item: str) -> int:
