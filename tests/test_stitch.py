@@ -160,10 +160,10 @@ def test_suppression_matrix_marks_primary_and_secondary():
     from thinka.stitch import suppression_matrix
 
     html = suppression_matrix([
-        ["Schaubild 1: Anerkennung", "S02", "primär"],
-        ["Schaubild 1: Anerkennung", "S04", "sekundär"],
-        ["Geschlecht", "S02", "primär"],
-    ])
+        ["Schaubild 1: Anerkennung", "S04", "secondary"],
+        ["Schaubild 1: Anerkennung", "S02", "primary"],
+        ["Geschlecht", "S02", "primary"],
+    ], ("S01", "S02", "S03", "S04"))
     assert "<th scope=\"col\">S02</th><th scope=\"col\">S04</th>" in html
     assert "<td>Schaubild 1: Anerkennung</td><td>•</td><td>(•)</td>" in html
     assert "<td>Geschlecht</td><td>•</td><td></td>" in html

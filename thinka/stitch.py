@@ -235,7 +235,7 @@ def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str
         "über alle Standorte werden stets vollständig gezeigt. Ein – bedeutet, dass es keinen Wert gibt.</p>"
     )
     if suppressed:
-        parts.append(suppression_matrix(suppressed))
+        parts.append(suppression_matrix(suppressed, config.site_codes))
     else:
         parts.append("<p>In dieser Förderphase musste kein Standortwert zurückgehalten werden.</p>")
     if deviations is not None:
@@ -369,34 +369,27 @@ def suppressed_values(processed: Path, config, codebook) -> list[list[str]]:
             kind = str(row["suppression"]) if "suppression" in df.columns and pd.notna(row["suppression"]) else "primary"
             found.setdefault((name, str(row["site"])), set()).add(kind)
     order = {code: i for i, code in enumerate(config.site_codes)}
-    kinds = {"primary": "primär", "secondary": "sekundär"}
     rows = []
     for (name, site), ks in sorted(found.items(), key=lambda kv: (_item_order(codebook, kv[0][0]), order.get(kv[0][1], 99), kv[0])):
         # Primary wins where an item's value is suppressed for both reasons (several tables per item).
-        kind = kinds["primary"] if "primary" in ks else kinds.get(sorted(ks)[0], sorted(ks)[0])
-        rows.append([_item_label(codebook, name), site, kind])
+        rows.append([_item_label(codebook, name), site, "primary" if "primary" in ks else "secondary"])
     return rows
 
 
 SUPPRESSION_MARKS = {"primary": "•", "secondary": "(•)"}
 
 
-def suppression_matrix(rows: list[list[str]]) -> str:
-    """The suppressed site values as one compact table: Merkmal × Standort, • primary, (•) secondary."""
-    sites = list(dict.fromkeys(site for _, site, _ in rows))
+def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...]) -> str:
+    """The suppressed site values as one compact table: Merkmal × Standort (in `site_codes` order),
+    • primary, (•) secondary; `rows` are (label, site, kind) from `suppressed_values`."""
+    present = {site for _, site, _ in rows}
+    sites = [s for s in site_codes if s in present]
     labels = list(dict.fromkeys(label for label, _, _ in rows))
-    marks = {(label, site): kinds for label, site, kinds in rows}
-    body = [
-        [label, *(_mark(marks.get((label, site), "")) for site in sites)]
-        for label in labels
-    ]
+    marks = {(label, site): SUPPRESSION_MARKS[kind] for label, site, kind in rows}
+    body = [[label, *(marks.get((label, site), "") for site in sites)] for label in labels]
     table = html_table(["Merkmal", *sites], body, caption="Nicht ausgewiesene Standortwerte")
     legend = "<p class=\"legende\">• Wert gesperrt (weniger gültige Antworten als die Schwelle); (•) zum Schutz eines anderen Werts zusätzlich gesperrt.</p>"
     return f'<div class="geheimhaltung">{table}{legend}</div>'
-
-
-def _mark(kinds: str) -> str:
-    return "(•)" if kinds == "sekundär" else ("•" if kinds else "")
 
 
 def _item_order(codebook, item: str) -> int:
