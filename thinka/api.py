@@ -15,6 +15,7 @@ import hashlib
 import importlib
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -68,6 +69,13 @@ class Unit:
     @property
     def threshold(self) -> int:
         return self.config.disclosure_threshold
+
+    @cached_property
+    def facts(self):
+        """The unit's named facts (thinka.facts.FactBook), computed once: every section text of the unit binds them."""
+        from thinka.facts import compute_facts
+
+        return compute_facts(self.tables, self.config, self.codebook)
 
 
 # ----------------------------------------------------------------------------------------------------------------

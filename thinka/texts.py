@@ -419,6 +419,7 @@ SECTION_PARTS = ("abschnitt", "zusammenfassung")
 def render_section(unit, section_id: str, *, part: str = "abschnitt", formatter: Formatter | None = None) -> str | None:
     """HTML of a Kapitel-B section text for its notebook (`display(HTML(...))`), numbers substituted; None on a
     site's unit or if the phase has no `texte/<part>_<section_id>.md`. The summary part comes as an <aside>.
+    The numbers come from `unit.facts` (computed once per unit from its own tables).
 
     Prose appears only once, on the overall unit (site 'all'). The facts come from the unit's own tables, so a
     section text may bind only facts of its dimension (the unit fingerprint then covers every number it shows).
@@ -439,8 +440,5 @@ def render_section(unit, section_id: str, *, part: str = "abschnitt", formatter:
     text = load_text(unit.paths.texts, name)
     if text is None:
         return None
-    from thinka.facts import compute_facts
-
-    facts = compute_facts(unit.tables, unit.config, unit.codebook)
-    body = markdown_to_html(render(text, facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter))
+    body = markdown_to_html(render(text, unit.facts, source=str(Path(unit.paths.texts) / _file_name(name)), formatter=formatter))
     return f'<aside class="zusammenfassung">{body}</aside>' if part == "zusammenfassung" else body
