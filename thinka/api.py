@@ -12,7 +12,6 @@ Notebooks read data only through :func:`load_unit`; the build fingerprints the v
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +23,7 @@ import thinka
 from thinka import ALL_SITES
 from thinka.codebook import Codebook, ItemTable, PhaseConfig, Schaubild, load_codebook, load_phase
 from thinka.errors import ThinkaError
+from thinka.io import sha256_file
 from thinka.paths import PhasePaths, phase_paths
 
 # Label of the comparison bar / column on site pages.
@@ -82,26 +82,11 @@ class Unit:
 # Processed tables
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _process(paths: PhasePaths) -> None:
     """Bring data/processed/<phase>/ up to date; process_phase itself skips the work when nothing changed."""
-    try:
-        process = importlib.import_module("thinka.process")
-    except ImportError:
-        if any(paths.processed.glob("*.parquet")):
-            return
-        raise ThinkaError(
-            f"No processed tables in {paths.processed} and thinka.process is not available.",
-            hint="Run `thinka process` with a complete installation of thinka.",
-        ) from None
-    process.process_phase(paths)
+    from thinka.process import process_phase
+
+    process_phase(paths)
 
 
 def load_tables(phase: str, root: str | Path | None = None) -> dict[str, pd.DataFrame]:
@@ -198,7 +183,7 @@ def unit_fingerprint(unit: Unit) -> str:
         files.extend(sorted(p for p in unit.paths.texts.rglob("*") if p.is_file()))
     for path in files:
         rel = path.relative_to(unit.paths.raw).as_posix()
-        h.update(f"file {rel} {_sha256(path) if path.is_file() else '-'}\0".encode())
+        h.update(f"file {rel} {sha256_file(path) if path.is_file() else '-'}\0".encode())
     return h.hexdigest()
 
 

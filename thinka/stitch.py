@@ -275,19 +275,7 @@ def colophon(config, *, build: dt.datetime, code_hash: str, inputs: list[tuple[s
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Data from the other stages (lazy and optional)
-
-
-def _optional(module: str):
-    """Import thinka.<module>, or None while that stage does not exist yet."""
-    import importlib
-
-    try:
-        return importlib.import_module(f"thinka.{module}")
-    except ModuleNotFoundError as exc:
-        if exc.name and exc.name.startswith("thinka"):
-            return None
-        raise
+# Data from the other stages (imported when stitching: they pull in pandas and matplotlib)
 
 
 @dataclass
@@ -300,20 +288,20 @@ class ReportInputs:
 
 
 def gather_inputs(paths: PhasePaths, config, codebook) -> ReportInputs:
+    from thinka import api, published, texts
+    from thinka.facts import compute_facts
+
     out = ReportInputs()
-    api, facts_mod = _optional("api"), _optional("facts")
-    if api is None or facts_mod is None or not (paths.processed / "manifest.json").is_file():
+    if not (paths.processed / "manifest.json").is_file():
         return out
     out.tables = api.load_tables(paths.phase, root=paths.root)
-    out.facts = facts_mod.compute_facts(out.tables, config, codebook)
-    if (texts := _optional("texts")) is not None:
-        out.parts = {}
-        for name in ("vorwort", "kapitel_a", "kapitel_c", "auf_einen_blick"):
-            if (part := texts.render_document_part(paths, name, out.facts)) is not None:
-                out.parts[name] = part
-        if hasattr(texts, "tabelle_1"):
-            out.tabelle_1 = texts.tabelle_1(config, codebook, out.facts)
-    if (published := _optional("published")) is not None and paths.published.is_file():
+    out.facts = compute_facts(out.tables, config, codebook)
+    out.parts = {}
+    for name in ("vorwort", "kapitel_a", "kapitel_c", "auf_einen_blick"):
+        if (part := texts.render_document_part(paths, name, out.facts)) is not None:
+            out.parts[name] = part
+    out.tabelle_1 = texts.tabelle_1(config, codebook, out.facts)
+    if paths.published.is_file():
         table = published.compare(published.load_register(paths.published), out.facts, out.tables)
         out.deviations = deviation_rows(table)
     return out
@@ -588,9 +576,9 @@ def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
 
 def write_chart_data(paths: PhasePaths, out_dir: Path, codebook, config) -> list[Path]:
     """daten/schaubild_NN.csv (all sites) and daten/standorte/<site>/schaubild_NN.csv via thinka.api.chart_data."""
-    api = _optional("api")
-    if api is None or not hasattr(api, "chart_data") or not (paths.processed / "manifest.json").is_file():
+    if not (paths.processed / "manifest.json").is_file():
         return []
+    from thinka import api
     from thinka.build import Unit, api_units
     from thinka.io import atomic_write_text
 
