@@ -22,6 +22,7 @@ COLUMN_TYPES = ("id", "site", "date", "quarter", "integer", "text", "code")
 CHART_KINDS = ("stacked", "mentions")
 INSTRUMENT_KINDS = ("questionnaire", "interviews", "running_statistics")
 SECTION_CONTENTS = ("interviews", "running_statistics")
+DISCLOSURE_KEYS = ("threshold", "protect_zeros", "exact_n")
 # Columns an interview instrument must have for thinka's interview tables.
 # (The site column is found by its type, like in every instrument.)
 INTERVIEW_COLUMNS = ("interview_id", "segment", "partnertyp", "datum", "dauer_min", "thema", "aussage")
@@ -51,6 +52,20 @@ class Instrument:
 
 
 @dataclass(frozen=True)
+class DisclosureRules:
+    """A programme's rules for what a site value may reveal (phase.yaml `disclosure:`).
+
+    threshold: a site value resting on fewer valid answers is hidden (primary suppression).
+    protect_zeros: a hidden site's zero cell ("nobody at the site answered c") must not be derivable either.
+    exact_n: the exact number of answers behind a hidden value may be shown (otherwise only "<threshold").
+    """
+
+    threshold: int = 5
+    protect_zeros: bool = True
+    exact_n: bool = False
+
+
+@dataclass(frozen=True)
 class PhaseConfig:
     phase: str
     period_start: dt.date
@@ -58,11 +73,15 @@ class PhaseConfig:
     programme: dict[str, str]
     report: dict[str, Any]
     reconstruction: bool
-    disclosure_threshold: int
+    disclosure: DisclosureRules
     sites: tuple[Site, ...]
     instruments: dict[str, Instrument]
     supplementary_activities: tuple[str, ...] = ()
     source: Path | None = None
+
+    @property
+    def disclosure_threshold(self) -> int:
+        return self.disclosure.threshold
 
     @cached_property
     def site_codes(self) -> tuple[str, ...]:
@@ -385,6 +404,14 @@ def load_phase(path: Path) -> PhaseConfig:
     threshold = r.get(disclosure, "threshold", "disclosure", int, default=5)
     if threshold < 1:
         raise r.fail("disclosure.threshold", f"must be at least 1, got {threshold}")
+    for key in disclosure:
+        if key not in DISCLOSURE_KEYS:
+            raise r.fail(f"disclosure.{key}", f"unknown key; allowed: {', '.join(DISCLOSURE_KEYS)}")
+    rules = DisclosureRules(
+        threshold=threshold,
+        protect_zeros=r.get(disclosure, "protect_zeros", "disclosure", bool, default=True),
+        exact_n=r.get(disclosure, "exact_n", "disclosure", bool, default=False),
+    )
     report = r.get(d, "report", "phase.yaml", dict)
     for key in ("title", "date"):
         r.get(report, key, "report")
@@ -395,7 +422,7 @@ def load_phase(path: Path) -> PhaseConfig:
         programme={k: str(v) for k, v in r.get(d, "programme", "phase.yaml", dict).items()},
         report=report,
         reconstruction=bool(r.get(d, "reconstruction", "phase.yaml", bool, default=False)),
-        disclosure_threshold=threshold,
+        disclosure=rules,
         sites=tuple(sites),
         instruments=instruments,
         supplementary_activities=tuple(r.get(d, "supplementary_activities", "phase.yaml", list, default=[])),
