@@ -44,7 +44,7 @@ INSTRUMENT_TABLES = {
 
 CHART_COLUMNS = [
     "schaubild", "item", "series", "site", "site_label", "category", "code", "order",
-    "pct", "count", "valid_n", "mean", "suppressed",
+    "pct", "count", "valid_n", "mean", "suppressed", "reason",
 ]
 
 
@@ -226,9 +226,29 @@ def _stacked_rows(unit: Unit, sb: Schaubild) -> list[dict]:
                     "pct": _num(r, "pct"), "count": _num(r, "count"),
                     "valid_n": _num(r, "valid_n") if r is not None else 0.0,
                     "mean": mean if scale.kind == "grade" else float("nan"),
-                    "suppressed": bool(r["suppressed"]) if r is not None and pd.notna(r.get("suppressed")) else False,
+                    "suppressed": _is_suppressed(r), "reason": hidden_reason(r, "valid_n"),
                 })
     return rows
+
+
+REASONS = ("", "primary", "secondary", "no_answers", "not_applicable")
+"""Why a site value is not shown: "" (shown), "primary" (too few answers), "secondary" (hidden to protect another
+value), "no_answers" (the site took part but nobody answered), "not_applicable" (the site does not take part in the
+instrument, e.g. no steering group)."""
+
+
+def _is_suppressed(record: dict | None) -> bool:
+    return bool(record["suppressed"]) if record is not None and pd.notna(record.get("suppressed")) else False
+
+
+def hidden_reason(record: dict | None, n_key: str) -> str:
+    """The REASONS value of one row of an aggregate table (None: the site has no row at all)."""
+    if record is None:
+        return "not_applicable"
+    if _is_suppressed(record):
+        return str(record.get("suppression") or "primary")
+    n = record.get(n_key)
+    return "no_answers" if n is None or pd.isna(n) or n == 0 else ""
 
 
 def _num(record: dict | None, key: str) -> float:
@@ -255,7 +275,7 @@ def _mention_rows(unit: Unit, sb: Schaubild) -> list[dict]:
                     # The N of a multiple-response chart is the number of mentions (as the 2015 report prints).
                     "valid_n": _num(r, "mentions") if r is not None else 0.0,
                     "mean": float("nan"),
-                    "suppressed": bool(r["suppressed"]) if r is not None and pd.notna(r.get("suppressed")) else False,
+                    "suppressed": _is_suppressed(r), "reason": hidden_reason(r, "mentions"),
                 })
     return rows
 
@@ -300,7 +320,7 @@ def item_table_data(unit: Unit, table: ItemTable) -> pd.DataFrame:
                 "item": item_id, "wording": unit.codebook.items[item_id].wording, "site": site,
                 "site_label": _site_label(unit, site), "valid_n": _num(r, "valid_n") if r is not None else 0.0,
                 "top": _num(r, "top2"), "top_labels": " / ".join(scale.label(c) for c in scale.top),
-                "suppressed": bool(r["suppressed"]) if r is not None and pd.notna(r.get("suppressed")) else False,
+                "suppressed": _is_suppressed(r), "reason": hidden_reason(r, "valid_n"),
             })
     return pd.DataFrame(rows)
 
