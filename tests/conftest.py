@@ -7,15 +7,30 @@ from pathlib import Path
 
 import pytest
 
-from thinka.paths import PhasePaths, project_root
+from thinka.paths import MARKER, PhasePaths
 
 PHASE = "2013-2014"
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
-    """The checkout under test (read-only: never write below it in a test)."""
-    return project_root()
+    """The checkout under test, itself the ThINKA project (read-only: never write below it in a test)."""
+    return REPO
+
+
+def copy_phase_project(root: Path, phase: str = PHASE, files: tuple[str, ...] | None = None) -> PhasePaths:
+    """A project folder at `root`: the checkout's thinka.yaml plus a copy of data/raw/<phase> (all of it, or only
+    `files`). Every tmp project needs the marker: thinka reads programme-wide settings from it."""
+    src, dst = REPO / "data" / "raw" / phase, Path(root) / "data" / "raw" / phase
+    if files is None:
+        shutil.copytree(src, dst)
+    else:
+        dst.mkdir(parents=True)
+        for name in files:
+            shutil.copy2(src / name, dst / name)
+    shutil.copy2(REPO / MARKER, Path(root) / MARKER)
+    return PhasePaths(Path(root), phase)
 
 
 @pytest.fixture
@@ -24,10 +39,7 @@ def phase_copy(repo_root: Path, tmp_path: Path) -> PhasePaths:
 
     Tests may modify or break the copy freely; the shipped raw data stay untouched.
     """
-    src = repo_root / "data" / "raw" / PHASE
-    dst = tmp_path / "data" / "raw" / PHASE
-    shutil.copytree(src, dst)
-    return PhasePaths(tmp_path, PHASE)
+    return copy_phase_project(tmp_path)
 
 
 def write_synthetic_instruments(paths: PhasePaths, rows: int = 60, seed: int = 0) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import copy_phase_project
 
 import thinka
 from thinka import ALL_SITES, api
@@ -171,10 +172,7 @@ def processed_copy(repo_root: Path, tmp_path: Path, tables, monkeypatch) -> Phas
     """A tmp project with the phase's config files and hand-made processed tables (no data files, so
     processing is switched off: load_tables reads the hand-made tables as they are)."""
     monkeypatch.setattr(api, "_process", lambda paths: None)
-    paths = PhasePaths(tmp_path, PHASE)
-    paths.raw.mkdir(parents=True)
-    for name in ("phase.yaml", "codebook.yaml"):
-        shutil.copy(repo_root / "data" / "raw" / PHASE / name, paths.raw / name)
+    paths = copy_phase_project(tmp_path, files=("phase.yaml", "codebook.yaml"))
     write_processed(paths, tables)
     return paths
 
@@ -193,9 +191,7 @@ def test_load_tables_reads_processed_tables_after_delegating(processed_copy, mon
 
 
 def test_load_tables_without_any_tables_is_an_error(tmp_path, repo_root, monkeypatch):
-    paths = PhasePaths(tmp_path, PHASE)
-    paths.raw.mkdir(parents=True)
-    shutil.copy(repo_root / "data" / "raw" / PHASE / "phase.yaml", paths.config)
+    copy_phase_project(tmp_path, files=("phase.yaml",))
     monkeypatch.setattr(api, "_process", lambda paths: None)
     with pytest.raises(ThinkaError, match="No tables"):
         api.load_tables(PHASE, root=tmp_path)

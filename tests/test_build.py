@@ -17,15 +17,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import copy_phase_project
 
 from thinka import build
 from thinka.build import BuildResult, Unit, UnitFailure
 from thinka.codebook import load_codebook, load_phase
 from thinka.errors import ThinkaError
-from thinka.paths import PhasePaths, project_root
+from thinka.paths import PhasePaths
 
 PHASE = "2013-2014"
-REPO = project_root()
+REPO = Path(__file__).resolve().parent.parent
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -74,7 +75,7 @@ def real_notebooks_present() -> bool:
 
 def make_project(root: Path) -> PhasePaths:
     """A project folder with a copy of the phase's raw data and the notebooks (stand-ins while absent)."""
-    shutil.copytree(REPO / "data" / "raw" / PHASE, root / "data" / "raw" / PHASE)
+    copy_phase_project(root)
     codebook = load_codebook(root / "data" / "raw" / PHASE / "codebook.yaml")
     (root / "notebooks").mkdir(parents=True)
     for d in codebook.dimensions:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import copy_phase_project
 
 from thinka import ALL_SITES
 from thinka.codebook import load_codebook
@@ -66,7 +67,7 @@ def processed_root(repo_root, tmp_path_factory) -> Path:
     from thinka.process import process_phase
 
     root = tmp_path_factory.mktemp("thinka")
-    shutil.copytree(src, root / "data" / "raw" / PHASE)
+    copy_phase_project(root)
     process_phase(PhasePaths(root, PHASE))
     return root
 

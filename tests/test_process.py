@@ -144,6 +144,7 @@ def test_two_copies_give_identical_outputs(synthetic_phase, stand_in, tmp_path_f
 
     other_root = tmp_path_factory.mktemp("other")
     shutil.copytree(synthetic_phase.raw, other_root / "data" / "raw" / synthetic_phase.phase)
+    shutil.copy2(synthetic_phase.settings, other_root / synthetic_phase.settings.name)
     other = PhasePaths(other_root, synthetic_phase.phase)
     a, b = process_phase(synthetic_phase), process_phase(other)
     assert a.manifest.read_bytes() == b.manifest.read_bytes()

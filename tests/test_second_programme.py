@@ -29,6 +29,7 @@ PHASE = "2016-2017"
 def nrw(tmp_path_factory) -> PhasePaths:
     root = tmp_path_factory.mktemp("nrw")
     shutil.copytree(EXAMPLE / "data", root / "data")
+    shutil.copy2(EXAMPLE / "thinka.yaml", root / "thinka.yaml")
     shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", root / "notebooks")
     paths = PhasePaths(root, PHASE)
     write_synthetic_instruments(paths, rows=90, seed=7)

@@ -8,11 +8,11 @@ import pytest
 
 from thinka import stitch
 from thinka.codebook import load_codebook, load_phase
-from thinka.paths import project_root
+
 
 from test_build import PHASE, full_build, make_project, session_build, tree_digest  # noqa: F401 (fixture)
 
-RAW = project_root() / "data" / "raw" / PHASE
+RAW = Path(__file__).resolve().parent.parent / "data" / "raw" / PHASE
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from conftest import copy_phase_project
 
 from thinka import texts
 from thinka.codebook import load_codebook, load_phase
@@ -205,10 +206,8 @@ def test_tabelle_1(config_and_codebook):
 
 
 def test_render_document_part(tmp_path: Path, repo_root: Path):
-    paths = PhasePaths(tmp_path, PHASE)
+    paths = copy_phase_project(tmp_path, files=("phase.yaml", "codebook.yaml"))
     paths.texts.mkdir(parents=True)
-    for f in ("phase.yaml", "codebook.yaml"):
-        (paths.raw / f).write_bytes((repo_root / "data" / "raw" / PHASE / f).read_bytes())
     (paths.texts / "kapitel_a.md").write_text(
         "## Methode\n\nEs gab {{17|instrument.experteninterviews.n}} Interviews.\n\n{{tabelle_1}}\n\nDanach *mehr*.\n",
         encoding="utf-8")
@@ -277,8 +276,7 @@ def processed_copy(repo_root: Path, tmp_path_factory) -> PhasePaths:
     if not (src / "expertenfragebogen.csv").exists():
         pytest.skip("reconstructed data not shipped yet")
     root = tmp_path_factory.mktemp("texts_phase")
-    shutil.copytree(src, root / "data" / "raw" / PHASE)
-    paths = PhasePaths(root, PHASE)
+    paths = copy_phase_project(root)
     process_phase(paths)
     return paths
 

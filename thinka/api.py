@@ -181,8 +181,9 @@ def unit_fingerprint(unit: Unit) -> str:
     files = [unit.paths.config, unit.paths.codebook]
     if unit.paths.texts.is_dir():
         files.extend(sorted(p for p in unit.paths.texts.rglob("*") if p.is_file()))
+    files.append(unit.paths.settings)
     for path in files:
-        rel = path.relative_to(unit.paths.raw).as_posix()
+        rel = path.relative_to(unit.paths.root).as_posix()
         h.update(f"file {rel} {sha256_file(path) if path.is_file() else '-'}\0".encode())
     return h.hexdigest()
 

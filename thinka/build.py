@@ -425,6 +425,7 @@ def stitch_key(paths: PhasePaths, unit_keys: dict[str, str], source_hash: str, v
         "source": source_hash,
         "versions": versions,
         "config": file_hash(paths.config),
+        "settings": file_hash(paths.settings),
         "codebook": file_hash(paths.codebook),
         "published": file_hash(paths.published),
         "texts": dir_hash(paths.texts),

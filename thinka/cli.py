@@ -1,7 +1,7 @@
 """Command line: `thinka validate | process | compare | check-texts | build | phases`.
 
-Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: this checkout
-or $THINKA_ROOT). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
+Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: $THINKA_ROOT, else
+the project found from the working directory upwards by its `thinka.yaml`). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
 
 
 def _paths(args):
-    from thinka.paths import list_phases, phase_paths, project_root
+    from thinka.paths import find_project, list_phases, phase_paths
 
-    root = Path(args.root).resolve() if args.root else project_root()
+    root = find_project(args.root)
     phase = args.phase
     if phase is None:
         phases = list_phases(root)
@@ -31,9 +31,9 @@ def _paths(args):
 
 
 def cmd_phases(args) -> int:
-    from thinka.paths import list_phases, project_root
+    from thinka.paths import find_project, list_phases
 
-    root = Path(args.root).resolve() if args.root else project_root()
+    root = find_project(args.root)
     for phase in list_phases(root):
         print(phase)
     return EXIT_OK
@@ -148,7 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show a traceback for unexpected errors")
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--phase", help="funding phase, e.g. 2013-2014 (default: the newest under data/raw/)")
-    common.add_argument("--root", help="project folder holding data/ and notebooks/ (default: this checkout or $THINKA_ROOT)")
+    common.add_argument("--root", help="project folder (holds thinka.yaml; default: $THINKA_ROOT, else the nearest folder "
+                        "with a thinka.yaml from the working directory upwards)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("phases", parents=[common], help="list the phases under data/raw/")

@@ -365,10 +365,43 @@ class _Reader:
         return start, end
 
 
+PROJECT_KEYS = ("thinka", "programme", "report", "disclosure")
+"""Top-level keys of a project's thinka.yaml; `programme`, `report` and `disclosure` are defaults for every phase."""
+PROJECT_FORMAT = 1
+
+
+def load_project_settings(root: Path) -> dict[str, Any]:
+    """The programme-wide settings of the project at `root` (its thinka.yaml), checked; {} if it has none."""
+    path = Path(root) / "thinka.yaml"
+    if not path.is_file():
+        return {}
+    r = _Reader(path)
+    for key in r.data:
+        if key not in PROJECT_KEYS:
+            raise r.fail(str(key), f"unknown key; allowed: {', '.join(PROJECT_KEYS)}")
+    version = r.get(r.data, "thinka", "thinka.yaml", int, default=PROJECT_FORMAT)
+    if version != PROJECT_FORMAT:
+        raise r.fail("thinka", f"format version {version} is not supported; this thinka reads version {PROJECT_FORMAT}")
+    for key in PROJECT_KEYS[1:]:
+        r.get(r.data, key, "thinka.yaml", dict, default={})
+    return {k: v for k, v in r.data.items() if k != "thinka"}
+
+
+def _with_project_defaults(path: Path, data: dict) -> dict:
+    """phase.yaml over the project's thinka.yaml: a phase may override any programme-wide setting, key by key."""
+    # data/raw/<phase>/phase.yaml: the project folder is three levels above the phase folder.
+    defaults = load_project_settings(path.resolve().parents[3]) if len(path.resolve().parents) > 3 else {}
+    merged = dict(data)
+    for key, value in defaults.items():
+        own = data.get(key)
+        merged[key] = {**value, **own} if isinstance(own, dict) else (value if own is None else own)
+    return merged
+
+
 def load_phase(path: Path) -> PhaseConfig:
-    """Read and check a phase.yaml."""
+    """Read and check a phase.yaml (over the defaults of the project's thinka.yaml)."""
     r = _Reader(Path(path))
-    d = r.data
+    d = r.data = _with_project_defaults(Path(path), r.data)
     phase = str(r.get(d, "phase", "phase.yaml", (str, int)))
     start, end = r.period(d, "period", "phase.yaml")
     sites = []

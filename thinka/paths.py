@@ -1,4 +1,9 @@
-"""Where things live. Everything is keyed by funding phase (`data/raw/<phase>/`, `report/<phase>/`, ...)."""
+"""Where things live: the project folder, and below it everything keyed by funding phase (`data/raw/<phase>/`, ...).
+
+A project is a folder with a `thinka.yaml` marker (programme-wide settings), found the way git, Kedro and Quarto find
+theirs: an explicit `--root`, else `$THINKA_ROOT`, else the nearest folder from the working directory upwards that
+holds the marker. Never the folder thinka is installed in.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +14,37 @@ from pathlib import Path
 from thinka.errors import ThinkaError
 
 ROOT_ENV = "THINKA_ROOT"
+MARKER = "thinka.yaml"
+_CREATE_HINT = (
+    "Run thinka inside a project folder, pass --root FOLDER or set THINKA_ROOT; "
+    "`thinka init FOLDER` creates a new project."
+)
+
+
+def _checked_project(folder: Path, source: str) -> Path:
+    folder = folder.expanduser().resolve()
+    if not (folder / MARKER).is_file():
+        raise ThinkaError(f"{source} names {folder}, which is not a thinka project (it has no {MARKER}).", hint=_CREATE_HINT)
+    return folder
+
+
+def find_project(root: str | Path | None = None, *, start: Path | None = None) -> Path:
+    """The project folder: `root` if given, else $THINKA_ROOT, else the nearest folder holding `thinka.yaml` from
+    `start` (default: the working directory) upwards. Raises a ThinkaError saying how to create one."""
+    if root is not None:
+        return _checked_project(Path(root), "--root")
+    if env := os.environ.get(ROOT_ENV):
+        return _checked_project(Path(env), f"${ROOT_ENV}")
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / MARKER).is_file():
+            return folder
+    raise ThinkaError(f"No thinka project found in {here} or any folder above it (no {MARKER}).", hint=_CREATE_HINT)
 
 
 def project_root() -> Path:
-    """The project folder: $THINKA_ROOT if set, else the checkout this package was installed from."""
-    if env := os.environ.get(ROOT_ENV):
-        return Path(env).resolve()
-    return Path(__file__).resolve().parent.parent
+    """The project found from the environment and the working directory (see `find_project`)."""
+    return find_project()
 
 
 @dataclass(frozen=True)
@@ -47,6 +76,11 @@ class PhasePaths:
         return self.raw / "phase.yaml"
 
     @property
+    def settings(self) -> Path:
+        """The project's thinka.yaml: programme-wide defaults under every phase.yaml."""
+        return self.root / MARKER
+
+    @property
     def codebook(self) -> Path:
         return self.raw / "codebook.yaml"
 
@@ -66,13 +100,14 @@ class PhasePaths:
 
 
 def list_phases(root: Path | None = None) -> list[str]:
-    raw = (root or project_root()) / "data" / "raw"
+    raw = (Path(root) if root else project_root()) / "data" / "raw"
     return sorted(p.name for p in raw.iterdir() if (p / "phase.yaml").is_file()) if raw.is_dir() else []
 
 
 def phase_paths(phase: str, root: Path | None = None) -> PhasePaths:
-    """Paths of `phase`; raises a ThinkaError naming the known phases if it has no phase.yaml."""
-    root = Path(root).resolve() if root else project_root()
+    """Paths of `phase` in the project `root` (default: `find_project()`); raises a ThinkaError naming the known
+    phases if it has no phase.yaml."""
+    root = find_project(root)
     paths = PhasePaths(root, phase)
     if not paths.config.is_file():
         known = ", ".join(list_phases(root)) or "none"

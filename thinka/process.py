@@ -50,6 +50,8 @@ class ProcessResult:
 def input_files(paths: PhasePaths, config: PhaseConfig) -> dict[str, Path]:
     """Every input of the processed tables, keyed by its path relative to data/raw/<phase>/."""
     files = {"phase.yaml": paths.config, "codebook.yaml": paths.codebook}
+    if paths.settings.is_file():
+        files[paths.settings.name] = paths.settings  # the project's defaults under phase.yaml
     if paths.published.is_file():
         files[paths.published.name] = paths.published
     if paths.texts.is_dir():
