@@ -9,6 +9,7 @@ from thinka.codebook import load_codebook, load_phase
 from thinka.errors import ThinkaError
 from thinka.facts import (
     Fact,
+    UnknownFactError,
     compute_facts,
     format_fact,
     format_number,
@@ -158,8 +159,8 @@ def tables():
                      "count": count, "mentions": 11, "respondents": 8, "pct_mentions": 100 * count / 11,
                      "pct_respondents": 100 * count / 8, "suppressed": False, "suppression": None})
     stats = []
-    for site, q, p, b in [("all", "2013-Q1", 4, 10), ("all", "2013-Q2", 6, 15), ("all", "total", 10, 25),
-                          ("S01", "total", 3, 7)]:
+    for site, q, p, b in [("all", "2013-Q1", 4, 10), ("all", "2013-Q2", 6, 15), ("all", "2014-Q4", 9, 30),
+                          ("all", "total", 10, 25), ("S01", "total", 3, 7)]:
         stats += [{"site": site, "quarter": q, "measure": "personen", "value": p},
                   {"site": site, "quarter": q, "measure": "beratungen", "value": b},
                   {"site": site, "quarter": q, "measure": "netzwerkkontakte", "value": 1000 + p}]
@@ -260,6 +261,29 @@ def test_instrument_interviews_stats_sites(facts):
     assert facts["stats.beratungen_je_person"] == Fact("stats.beratungen_je_person", 2.5, "decimal")
     assert facts["sites.n"].value == 11
     assert facts["sites.steering_group"].value == 9
+
+
+def test_quarter_keys_relative_to_the_phase(facts):
+    """first/last quarter follow the phase's period, so texts carried into a new Förderphase still bind."""
+    assert facts["stats.personen.first_quarter"].value == facts["stats.personen.2013-Q1"].value == 4
+    assert facts["stats.beratungen.last_quarter"].value == facts["stats.beratungen.2014-Q4"].value == 30
+    with pytest.raises(UnknownFactError):
+        facts["stats.personen.middle_quarter"]
+
+
+def test_measures_and_ratios_come_from_the_codebook(tables, config, codebook):
+    """No measure names in code: a codebook without the ratio has no such fact, one with another measure has it."""
+    import dataclasses
+
+    iid = codebook.instrument_of_kind("running_statistics")
+    spec = codebook.instruments[iid]
+    assert spec.measures == ("personen", "beratungen", "netzwerkkontakte")
+    plain = dataclasses.replace(codebook, instruments={**codebook.instruments, iid: dataclasses.replace(spec, ratios={})})
+    with pytest.raises(UnknownFactError):
+        compute_facts(tables, config, plain)["stats.beratungen_je_person"]
+    other = dataclasses.replace(spec, ratios={"kontakte_je_person": ("netzwerkkontakte", "personen")})
+    book = compute_facts(tables, config, dataclasses.replace(codebook, instruments={**codebook.instruments, iid: other}))
+    assert book["stats.kontakte_je_person"].value == pytest.approx(1010 / 10)
 
 
 def test_iteration_lists_concrete_keys(facts):

@@ -208,6 +208,13 @@ class InstrumentSpec:
     constant_within: dict[str, tuple[str, ...]] = field(default_factory=dict)
     complete: tuple[str, ...] = ()
     kind: str = "questionnaire"
+    # Running statistics: derived measures, id -> (numerator column, denominator column), e.g. consultations per person.
+    ratios: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    @property
+    def measures(self) -> tuple[str, ...]:
+        """The counted measures of a running-statistics instrument: its whole-number columns."""
+        return tuple(c.name for c in self.columns if c.type == "integer")
 
 
 @dataclass(frozen=True)
@@ -508,6 +515,20 @@ def _infer_instrument_kind(columns: list[Column]) -> str:
     return "questionnaire"
 
 
+def _ratios(r: _Reader, spec: dict, where: str, cols: list[Column]) -> dict[str, tuple[str, str]]:
+    """`ratios: {id: [numerator, denominator]}` over the instrument's whole-number columns."""
+    integers = [c.name for c in cols if c.type == "integer"]
+    out = {}
+    for rid, pair in (r.get(spec, "ratios", where, dict, default={}) or {}).items():
+        if not (isinstance(pair, list) and len(pair) == 2 and all(p in integers for p in pair)):
+            raise r.fail(f"{where}.ratios.{rid}", f"expected [numerator, denominator] from the whole-number columns "
+                                                 f"{integers}, got {pair!r}")
+        if rid in integers:
+            raise r.fail(f"{where}.ratios.{rid}", "a ratio needs a name of its own, not a column's")
+        out[str(rid)] = (pair[0], pair[1])
+    return out
+
+
 def load_codebook(path: Path) -> Codebook:
     """Read and cross-check a codebook.yaml (scales, instruments, items, sections, Schaubilder)."""
     r = _Reader(Path(path))
@@ -545,6 +566,7 @@ def load_codebook(path: Path) -> Codebook:
             constant_within={k: tuple(v) for k, v in (spec.get("constant_within") or {}).items()},
             complete=tuple(spec.get("complete") or ()),
             kind=kind,
+            ratios=_ratios(r, spec, where, cols),
         )
 
     dimensions = tuple(

@@ -8,7 +8,9 @@ A fact has a dotted key, an exact value and a kind that decides how it is printe
                                          larger N of a two-series chart)
     instrument.<id>.n                    questionnaires returned / distinct interviews (`responses`)
     interviews.n | interviews.partnertyp.<code> | interviews.dauer_mean
-    stats.<measure> | stats.<measure>.<quarter> | stats.beratungen_je_person
+    stats.<measure> | stats.<measure>.<quarter> | stats.<measure>.first_quarter | .last_quarter | stats.<ratio>
+                                         (measures and ratios: the running-statistics instrument of the codebook;
+                                         first/last quarter of the phase, so texts survive a new Förderphase)
     sites.n | sites.steering_group
 
 Values are never rounded here: rounding happens only when a fact is displayed (`format_fact`), half up
@@ -33,7 +35,7 @@ from thinka.errors import ThinkaError
 KINDS = ("percent", "mean", "count", "decimal", "text")
 SUPPRESSED_MARK = "•"
 NBSP = "\u00a0"
-MEASURES = ("personen", "beratungen", "netzwerkkontakte")
+RELATIVE_QUARTERS = ("first_quarter", "last_quarter")
 
 # Syntactic grammar of fact keys; whether the item / option / code exists is checked against the data.
 _CODE = r"[A-Za-z0-9_\-]+"
@@ -47,7 +49,7 @@ KEY_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"schaubild\.[1-9][0-9]*\.n",
         r"instrument\.\w+\.n",
         rf"interviews\.(n|dauer_mean|partnertyp\.{_CODE})",
-        r"stats\.\w+(\.\d{4}-Q[1-4])?",
+        r"stats\.\w+(\.(\d{4}-Q[1-4]|first_quarter|last_quarter))?",
         r"sites\.(n|steering_group)",
     )
 )
@@ -269,10 +271,12 @@ def _candidate_keys(src: _Sources) -> list[str]:
     keys += [f"instrument.{i}.n" for i in cb.instruments]
     keys += ["interviews.n", "interviews.dauer_mean"]
     keys += [f"interviews.partnertyp.{c}" for c in _partnertyp_codes(cb)]
-    for m in MEASURES:
+    spec = _running_statistics(cb)
+    for m in spec.measures if spec else ():
         keys.append(f"stats.{m}")
-        keys += [f"stats.{m}.{q}" for q in src.config.quarters]
-    keys += ["stats.beratungen_je_person", "sites.n", "sites.steering_group"]
+        keys += [f"stats.{m}.{q}" for q in (*src.config.quarters, *RELATIVE_QUARTERS)]
+    keys += [f"stats.{r}" for r in (spec.ratios if spec else ())]
+    keys += ["sites.n", "sites.steering_group"]
     return keys
 
 
@@ -455,15 +459,25 @@ def _stat_value(measure: str, quarter: str, src: _Sources) -> float | None:
     return _py(rows["value"].iloc[0])
 
 
+def _running_statistics(cb: Codebook):
+    """The codebook's running-statistics instrument spec (measures, ratios), or None."""
+    iid = cb.instrument_of_kind("running_statistics")
+    return cb.instruments[iid] if iid else None
+
+
 def _stats_fact(key: str, parts: list[str], src: _Sources) -> Fact:
-    if parts == ["beratungen_je_person"]:
-        personen, beratungen = _stat_value("personen", "total", src), _stat_value("beratungen", "total", src)
-        value = None if personen in (None, 0) or beratungen is None else beratungen / personen
+    spec = _running_statistics(src.codebook)
+    measures, ratios = (spec.measures, spec.ratios) if spec else ((), {})
+    if len(parts) == 1 and parts[0] in ratios:
+        numerator, denominator = (_stat_value(m, "total", src) for m in ratios[parts[0]])
+        value = None if denominator in (None, 0) or numerator is None else numerator / denominator
         return Fact(key, value, "decimal")
     measure = parts[0]
-    if measure not in MEASURES:
-        raise _NoFact(f"unknown measure {measure!r} (measures: {', '.join(MEASURES)}, beratungen_je_person)")
+    if measure not in measures:
+        raise _NoFact(f"unknown measure {measure!r} (measures: {', '.join((*measures, *ratios)) or 'none'})")
     quarter = parts[1] if len(parts) > 1 else "total"
+    if quarter in RELATIVE_QUARTERS:
+        quarter = src.config.quarters[0 if quarter == "first_quarter" else -1]
     return Fact(key, _stat_value(measure, quarter, src), "count")
 
 
