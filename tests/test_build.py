@@ -174,7 +174,8 @@ def test_key_parameters_leave_out_the_project_folder(tmp_path):
     a, b = PhasePaths(tmp_path / "a", PHASE), PhasePaths(tmp_path / "b", PHASE)
     unit = Unit("sozialraum", "S01")
     assert build.unit_parameters(a, unit)["root"] != build.unit_parameters(b, unit)["root"]
-    assert build.key_parameters(a, unit) == build.key_parameters(b, unit) == {"phase": PHASE, "site": "S01"}
+    assert build.key_parameters(a, unit) == build.key_parameters(b, unit) == {"phase": PHASE, "site": "S01",
+                                                                              "dimension": "sozialraum"}
 
 
 def test_package_source_hash_covers_modules_and_templates(tmp_path):
@@ -229,11 +230,29 @@ def test_unknown_engine_and_bad_jobs_are_user_errors(tmp_path):
         build.build_phase(paths, jobs=0, progress=False)
 
 
-def test_missing_notebook_is_a_user_error(tmp_path):
+def test_packaged_notebook_unless_the_project_keeps_its_own(tmp_path):
+    """An installed thinka builds without a notebooks/ folder; a project's own copy wins and enters the cache key."""
     paths = make_project(tmp_path)
+    codebook = load_codebook(paths.codebook)
     (paths.notebooks / "verwaltung.ipynb").unlink()
-    with pytest.raises(ThinkaError, match="verwaltung.ipynb"):
-        build.build_phase(paths, progress=False)
+    files = build.notebook_files(paths, codebook)
+    assert files["verwaltung"] == build.PACKAGE_NOTEBOOK and build.PACKAGE_NOTEBOOK.is_file()
+    assert files["sozialraum"] == paths.notebooks / "sozialraum.ipynb"
+    packaged = build.unit_key(files["verwaltung"].read_bytes(), {}, "f", "s", {})
+    own = build.unit_key(files["sozialraum"].read_bytes(), {}, "f", "s", {})
+    assert packaged != own
+
+
+@pytest.mark.slow
+def test_packaged_notebook_runs_for_any_dimension(tmp_path):
+    import papermill
+
+    paths = make_project(tmp_path)
+    out = tmp_path / "out.ipynb"
+    papermill.execute_notebook(str(build.PACKAGE_NOTEBOOK), str(out), kernel_name="python3", progress_bar=False,
+                               parameters=build.unit_parameters(paths, Unit("verwaltung", "S01")), cwd=str(paths.root))
+    text = out.read_text(encoding="utf-8")
+    assert 'id=\\"schaubild-19\\"' in text and "Standort 01" in text
 
 
 # ----------------------------------------------------------------------------------------------------------------

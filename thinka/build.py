@@ -72,7 +72,7 @@ def plan_units(config, codebook, sites: Iterable[str] | None = None) -> list[Uni
 
 def unit_parameters(paths: PhasePaths, unit: Unit) -> dict[str, Any]:
     """The values papermill injects into the notebook's `parameters` cell."""
-    return {"phase": paths.phase, "site": unit.site, "root": str(paths.root)}
+    return {"phase": paths.phase, "site": unit.site, "root": str(paths.root), "dimension": unit.dimension}
 
 
 def key_parameters(paths: PhasePaths, unit: Unit) -> dict[str, Any]:
@@ -363,7 +363,7 @@ def _jobs_for(paths: PhasePaths, units: list[Unit], notebooks: dict[str, Path]) 
             "output": str(unit_notebook(paths, u)),
             "failed": str(failed_notebook(paths, u)),
             "parameters": unit_parameters(paths, u),
-            "cwd": str(paths.notebooks),
+            "cwd": str(paths.root),
             "cache_dir": str(paths.build / ".cache"),
         }
         for u in units
@@ -409,12 +409,16 @@ def _check_engine(engine: str) -> None:
         require_quarto()
 
 
-def _notebook_files(paths: PhasePaths, codebook) -> dict[str, Path]:
-    files = {d.id: paths.notebooks / d.notebook for d in codebook.dimensions}
-    missing = [str(p) for p in files.values() if not p.is_file()]
-    if missing:
-        raise ThinkaError(f"Notebook(s) missing: {', '.join(missing)}.", hint="codebook.yaml names each dimension's notebook.")
-    return files
+PACKAGE_NOTEBOOK = PACKAGE_DIR / "notebooks" / "dimension.ipynb"
+"""The parameterised notebook thinka ships for every dimension (papermill sets `dimension`)."""
+
+
+def notebook_files(paths: PhasePaths, codebook) -> dict[str, Path]:
+    """Per dimension: the project's own notebooks/<notebook> if it keeps one (it wins), else the packaged notebook.
+
+    Either way the notebook's bytes enter the unit's cache key, so editing a project copy re-runs its units."""
+    return {d.id: (own if (own := paths.notebooks / d.notebook).is_file() else PACKAGE_NOTEBOOK)
+            for d in codebook.dimensions}
 
 
 def stitch_key(paths: PhasePaths, unit_keys: dict[str, str], source_hash: str, versions: dict, *, engine: str,
@@ -450,7 +454,7 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
     if jobs is not None and jobs < 1:
         raise ThinkaError(f"--jobs must be at least 1, got {jobs}.")
     config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
-    notebooks = _notebook_files(paths, codebook)
+    notebooks = notebook_files(paths, codebook)
     _process(paths)
 
     all_units = plan_units(config, codebook)

@@ -574,7 +574,7 @@ def load_codebook(path: Path) -> Codebook:
             str(r.get(x, "id", f"dimensions[{i}]", str)),
             str(r.get(x, "label", f"dimensions[{i}]", str)),
             str(r.get(x, "heading", f"dimensions[{i}]", str, default=x.get("label", ""))),
-            str(r.get(x, "notebook", f"dimensions[{i}]", str)),
+            str(r.get(x, "notebook", f"dimensions[{i}]", str, default=f"{x.get('id')}.ipynb")),
         )
         for i, x in enumerate(r.get(d, "dimensions", "codebook", list))
     )
