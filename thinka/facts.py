@@ -255,6 +255,39 @@ def compute_facts(tables: dict[str, pd.DataFrame], config: PhaseConfig, codebook
     return FactBook(src, resolved)
 
 
+class FactKeys(Mapping):
+    """Every fact key a phase's configuration allows, without data: what `thinka check-texts` checks texts against
+    before the exports are in (a new Förderphase). Values are unknown (None); only membership matters."""
+
+    def __init__(self, config: PhaseConfig, codebook: Codebook):
+        self._codebook = codebook
+        self._keys = tuple(_candidate_keys(_Sources(ALL_SITES, {}, config, codebook)))
+        self._known = set(self._keys)
+
+    def _parametrised(self, key: str) -> bool:
+        m = re.fullmatch(r"item\.(\w+)\.(share|rank)\.(.+)", key)
+        item = self._codebook.items.get(m.group(1)) if m else None
+        if item is None or not is_valid_key(key):
+            return False
+        if m.group(2) == "rank":
+            return item.is_multiple_response and int(m.group(3)) <= len(item.options)
+        codes = m.group(3).split("+")
+        scale = self._codebook.scale_of(item.id)
+        return not item.is_multiple_response and len(set(codes)) == len(codes) and set(codes) <= {str(c) for c in scale.codes}
+
+    def __getitem__(self, key: str) -> Fact:
+        if key in self._known or self._parametrised(key):
+            return Fact(key, None, "text")
+        raise UnknownFactError(f"Unknown fact {key!r}: the phase's configuration has no such fact.",
+                               hint=FactBook._suggest(self, key))  # same suggestions as with data
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+
 def _candidate_keys(src: _Sources) -> list[str]:
     cb, keys = src.codebook, []
     for item in cb.items.values():

@@ -249,7 +249,7 @@ def _sentence(text: str, start: int, end: int) -> str:
     return " ".join(text[left + 1 : right].split()).lstrip("-*# ").strip()
 
 
-def _binding_issues(name: str, text: str, facts: Mapping[str, Any], fmt: Formatter) -> list[TextIssue]:
+def _binding_issues(name: str, text: str, facts: Mapping[str, Any], fmt: Formatter, numbers: bool = True) -> list[TextIssue]:
     issues = []
     for m in _PLACEHOLDER.finditer(text):
         body = m.group("body")
@@ -266,6 +266,8 @@ def _binding_issues(name: str, text: str, facts: Mapping[str, Any], fmt: Formatt
         except KeyError:
             issues.append(TextIssue(name, line, sentence, written, None, key, "unknown fact", close_keys(key, facts)))
             continue
+        if not numbers:
+            continue  # keys only: there are no data to compare the written number with yet
         computed = fmt(fact)
         if not _same(written, computed):
             issues.append(TextIssue(name, line, sentence, written, computed, key, "stale number"))
@@ -293,19 +295,23 @@ def _unbound_issues(name: str, text: str) -> list[TextIssue]:
     ]
 
 
-def check_text(name: str, text: str, facts: Mapping[str, Any], *, formatter: Formatter | None = None) -> list[TextIssue]:
-    """The issues of one text (`name` is what the issues report as file)."""
+def check_text(name: str, text: str, facts: Mapping[str, Any], *, formatter: Formatter | None = None,
+               numbers: bool = True) -> list[TextIssue]:
+    """The issues of one text (`name` is what the issues report as file). `numbers=False` checks fact keys and
+    unbound digits only (facts = `thinka.facts.FactKeys`, before the data are in)."""
     text = _strip_comments(text)
     fmt = formatter or _default_formatter()
-    issues = _binding_issues(name, text, facts, fmt) + _unbound_issues(name, text)
+    issues = _binding_issues(name, text, facts, fmt, numbers) + _unbound_issues(name, text)
     return sorted(issues, key=lambda i: (i.line, PROBLEMS.index(i.problem)))
 
 
-def check_texts(texts_dir: Path, facts: Mapping[str, Any], *, formatter: Formatter | None = None) -> list[TextIssue]:
+def check_texts(texts_dir: Path, facts: Mapping[str, Any], *, formatter: Formatter | None = None,
+                numbers: bool = True) -> list[TextIssue]:
     """Stale, unknown, unbound and not-'knapp' numbers in every `texte/*.md` of a phase (README.md excluded)."""
     issues: list[TextIssue] = []
     for path in text_files(texts_dir):
-        issues += check_text(path.name, load_text(path.parent, path.name) or "", facts, formatter=formatter)
+        issues += check_text(path.name, load_text(path.parent, path.name) or "", facts, formatter=formatter,
+                             numbers=numbers)
     return issues
 
 
