@@ -1,18 +1,19 @@
-"""A second programme adopts thinka by configuration alone.
+"""A second programme adopts thinka by configuration alone, and builds its full Datenreport from its own folder.
 
-examples/einwanderung-gestalten-nrw/ holds only configuration (phase.yaml, codebook.yaml, texte/) for the twelve
-municipalities of "Einwanderung gestalten NRW": other sites, instruments, scales, wording, Schaubilder and measures
-than ThINKA. Synthetic exports (one as XLSX) are generated here; thinka's unchanged code must run on them.
+examples/einwanderung-gestalten-nrw/ is a complete project for the twelve municipalities of "Einwanderung gestalten
+NRW": its own thinka.yaml, phase.yaml, codebook.yaml, texts and SYNTHETIC exports (scripts/make_synthetic_exports.py)
+— one instrument fewer and one dimension fewer than ThINKA, other scales, wording, measures and chapters. No code
+change and no copied notebooks: the packaged notebook serves both of its dimensions.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import write_synthetic_instruments
 
 from thinka import ALL_SITES, api, cli
 from thinka.codebook import load_codebook, load_phase
@@ -21,72 +22,79 @@ from thinka.paths import PhasePaths
 from thinka.process import process_phase
 from thinka.texts import check_texts
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "einwanderung-gestalten-nrw"
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "einwanderung-gestalten-nrw"
 PHASE = "2016-2017"
 
 
 @pytest.fixture(scope="module")
 def nrw(tmp_path_factory) -> PhasePaths:
-    root = tmp_path_factory.mktemp("nrw")
-    shutil.copytree(EXAMPLE / "data", root / "data")
-    shutil.copy2(EXAMPLE / "thinka.yaml", root / "thinka.yaml")
-    shutil.copytree(Path(__file__).resolve().parent.parent / "notebooks", root / "notebooks")
-    paths = PhasePaths(root, PHASE)
-    write_synthetic_instruments(paths, rows=90, seed=7)
-    # The interview export arrives as a real workbook, as phase.yaml names it.
-    xlsx = paths.raw / "werkstattgespraeche.xlsx"
-    frame = pd.read_csv(xlsx, dtype=str, keep_default_na=False)
-    xlsx.unlink()
-    frame.to_excel(xlsx, index=False)
-    return paths
+    """A copy of the example project as it is shipped (outputs a developer may have built are left behind)."""
+    root = tmp_path_factory.mktemp("nrw") / "einwanderung-gestalten-nrw"
+    shutil.copytree(EXAMPLE, root, ignore=shutil.ignore_patterns("processed", "build", "report"))
+    return PhasePaths(root, PHASE)
 
 
-def test_example_is_configuration_only():
-    files = sorted(p.relative_to(EXAMPLE).as_posix() for p in EXAMPLE.rglob("*") if p.is_file())
-    assert all(f.endswith((".yaml", ".md")) for f in files), files
+def _generator():
+    spec = importlib.util.spec_from_file_location("make_synthetic_exports", EXAMPLE / "scripts" / "make_synthetic_exports.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
-def test_config_differs_from_thinka(nrw):
+def test_shipped_exports_are_what_the_script_makes(tmp_path, nrw):
+    written = _generator().write(tmp_path)
+    for path in written:
+        shipped = nrw.raw / path.name
+        if path.suffix == ".xlsx":  # workbooks carry a zip timestamp: compare the sheet
+            pd.testing.assert_frame_equal(pd.read_excel(path, dtype=str), pd.read_excel(shipped, dtype=str))
+        else:
+            assert path.read_bytes() == shipped.read_bytes(), path.name
+
+
+def test_config_differs_from_thinka(nrw, repo_root):
     config, codebook = load_phase(nrw.config), load_codebook(nrw.codebook)
+    thinka_codebook = load_codebook(repo_root / "data" / "raw" / "2013-2014" / "codebook.yaml")
     assert len(config.sites) == 12 and config.sites[0].name == "Mülheim an der Ruhr"
+    assert config.programme["short"] == "EG NRW"  # from the project's thinka.yaml
+    assert len(codebook.instruments) == len(thinka_codebook.instruments) - 1
+    assert len(codebook.dimensions) == len(thinka_codebook.dimensions) - 1
     assert "zustimmung4" in codebook.scales and "likert5" not in codebook.scales
-    assert codebook.instrument_of_kind("running_statistics") == "fallstatistik"
+    assert codebook.instruments["fallstatistik"].measures == ("profilings", "fallberatungen", "uebergaben")
 
 
-def test_validate_and_process(nrw, capsys):
+def test_validate_process_facts_and_texts(nrw, capsys):
     assert cli.main(["validate", "--root", str(nrw.root), "--phase", PHASE]) == 0
-    assert "werkstattgespraeche: " in capsys.readouterr().out
-    result = process_phase(nrw)
-    tables = {Path(path).stem: pd.read_parquet(path) for path in result.outputs.values() if str(path).endswith(".parquet")}
-    summaries = tables["summaries"]
-    overall = summaries[(summaries["item"] == "zusammenarbeit_note") & (summaries["site"] == ALL_SITES)]
-    records = tables["records_partnerbefragung"]
-    grades = records["zusammenarbeit_note"].dropna().map({lv.label: lv.code for lv in load_codebook(nrw.codebook).scales["schulnote"].levels})
-    assert overall["valid_n"].item() == grades.size
-    assert overall["mean"].item() == pytest.approx(grades.astype(float).mean())
-    measures = set(tables["projektstatistik"]["measure"])
-    assert measures == {"profilings", "fallberatungen", "uebergaben"}
-    assert set(tables["interview_partners"]["partnertyp"]) >= {"sozialamt", "auslaenderbehoerde"}
-
-
-def test_facts_and_texts(nrw):
+    assert "partnerbefragung: 70 rows (xlsx)" in capsys.readouterr().out
     process_phase(nrw)
     tables = api.load_tables(PHASE, root=nrw.root)
-    facts = compute_facts(tables, load_phase(nrw.config), load_codebook(nrw.codebook))
+    config, codebook = load_phase(nrw.config), load_codebook(nrw.codebook)
+    summaries = tables["summaries"]
+    overall = summaries[(summaries["item"] == "zusammenarbeit_note") & (summaries["site"] == ALL_SITES)]
+    grades = tables["records_partnerbefragung"]["zusammenarbeit_note"].dropna().map(
+        {lv.label: lv.code for lv in codebook.scales["schulnote"].levels})
+    assert overall["valid_n"].item() == grades.size
+    assert overall["mean"].item() == pytest.approx(grades.astype(float).mean())
+    assert set(tables["projektstatistik"]["measure"]) == {"profilings", "fallberatungen", "uebergaben"}
+    facts = compute_facts(tables, config, codebook)
     assert facts["sites.n"].value == 12
+    assert facts["stats.uebergaben_je_profiling"].value == pytest.approx(
+        facts["stats.uebergaben"].value / facts["stats.profilings"].value)
     assert check_texts(nrw.texts, facts) == []
 
 
 @pytest.mark.slow
-def test_notebook_runs_unchanged(nrw, tmp_path):
-    import papermill
-
-    process_phase(nrw)
-    out = tmp_path / "verwaltung.ipynb"
-    papermill.execute_notebook(
-        str(nrw.notebooks / "verwaltung.ipynb"), str(out),
-        parameters={"phase": PHASE, "site": "K01", "root": str(nrw.root)}, progress_bar=False, kernel_name="python3",
-    )
-    text = out.read_text(encoding="utf-8")
-    assert 'id=\\"schaubild-4\\"' in text and 'id=\\"schaubild-5\\"' in text
-    assert "Mülheim an der Ruhr" in text
+def test_builds_its_full_datenreport_from_its_own_folder(nrw, monkeypatch, capsys):
+    """The documented command, run inside the project folder: `thinka build`."""
+    monkeypatch.chdir(nrw.root)
+    monkeypatch.delenv("THINKA_ROOT", raising=False)
+    assert cli.main(["build", "--no-progress"]) == 0, capsys.readouterr()
+    report = nrw.report
+    html = (report / "datenreport.html").read_text(encoding="utf-8")
+    assert (report / "datenreport.pdf").read_bytes().startswith(b"%PDF")
+    assert sorted(p.name for p in (report / "standorte").glob("*.html")) == [f"K{i:02d}.html" for i in range(1, 13)]
+    assert sorted(p.name for p in (report / "daten").glob("schaubild_*.csv")) == [f"schaubild_{i:02d}.csv" for i in range(1, 6)]
+    assert [f'id="schaubild-{i}"' in html for i in range(1, 6)] == [True] * 5
+    assert "Kapitel A – Ziele und Vorgehen des Modellprojekts" in html and "Fallmanagement für Zugewanderte" in html
+    assert "ThINKA" not in html  # nothing of the first programme leaks into the second one's report
+    assert "Mülheim an der Ruhr" in (report / "standorte" / "K01.html").read_text(encoding="utf-8")
