@@ -131,6 +131,24 @@ def cmd_check_texts(args) -> int:
     return EXIT_OK
 
 
+def cmd_template(args) -> int:
+    from thinka.codebook import load_codebook, load_phase
+    from thinka.entry_template import write_template
+    from thinka.io import sha256_file
+
+    paths = _paths(args)
+    out = Path(args.out) if args.out else paths.build / f"erfassungsvorlage-{paths.phase}.xlsx"
+    if paths.raw.resolve() in (out.resolve(), *out.resolve().parents):
+        raise ThinkaError(f"{out} lies in the raw data folder, which thinka never writes.",
+                          hint="Write the template elsewhere; the office puts the filled-in copy into the phase folder.")
+    config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+    write_template(out, config, codebook, sha256_file(paths.codebook))
+    print(f"Entry template for phase {paths.phase} ({len(config.instruments)} instruments): {out}")
+    print("Fill it in, put the copy into the phase folder, name it as the instruments' file in phase.yaml, "
+          "then run `thinka validate`.")
+    return EXIT_OK
+
+
 def cmd_init(args) -> int:
     from thinka.scaffold import default_phase, init_project
 
@@ -199,6 +217,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="source", required=True, help="the phase to carry configuration and texts over from")
     p.add_argument("--root", help="project folder (default: found from the working directory)")
     p.set_defaults(func=cmd_new_phase)
+    p = sub.add_parser("template", parents=[common], help="write an XLSX entry template from the codebook "
+                       "(one sheet per instrument, drop-down lists of the scales' codes and labels)")
+    p.add_argument("--out", help="the workbook to write (default: build/<phase>/erfassungsvorlage-<phase>.xlsx)")
+    p.set_defaults(func=cmd_template)
     p = sub.add_parser("phases", parents=[common], help="list the phases under data/raw/")
     p.set_defaults(func=cmd_phases)
     p = sub.add_parser("validate", parents=[common], help="check every raw file against phase.yaml and codebook.yaml")

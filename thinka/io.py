@@ -53,10 +53,11 @@ class RawTable:
     separator: str | None = None  # CSV only
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # SAV: column -> code -> label
     header_row: int = 1  # row number of the header (> 1 only if blank rows precede it)
+    label: str | None = None  # how messages name the source, e.g. "erfassung.xlsx[fragebogen]" for one sheet
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.label or self.path.name
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -320,6 +320,17 @@ def validate_instrument(raw: RawTable, instrument_id: str, config: PhaseConfig, 
     return sorted(out, key=lambda v: (v.row is not None, v.row or 0))
 
 
+def _read_instrument(path: Path, iid: str, config: PhaseConfig, codebook: Codebook, report: ValidationReport) -> RawTable:
+    """The instrument's table: its sheet of a thinka entry workbook, else the file as read_table reads it."""
+    from thinka.entry_template import is_entry_template, read_entry_sheet
+
+    if is_entry_template(path):
+        raw, problems = read_entry_sheet(path, iid, config, codebook)
+        report.violations.extend(problems)
+        return raw
+    return read_table(path)
+
+
 def validate_phase(paths: PhasePaths, config: PhaseConfig | None = None, codebook: Codebook | None = None) -> ValidationReport:
     """Read and validate every instrument file of a phase. Config errors raise; data problems are collected."""
     config = config or load_phase(paths.config)
@@ -334,7 +345,7 @@ def validate_phase(paths: PhasePaths, config: PhaseConfig | None = None, codeboo
                                                f"phase.yaml names it under instruments.{iid}.file"))
             continue
         try:
-            raw = read_table(path)
+            raw = _read_instrument(path, iid, config, codebook, report)
         except ThinkaError as exc:
             report.violations.append(Violation(inst.file, None, None, None, f"unreadable file: {exc.message}",
                                                "CSV, XLSX or SPSS .sav with one header row", exc.hint))
