@@ -66,7 +66,7 @@ def _describe_files(report) -> list[str]:
 
 
 def _sep_name(sep: str | None) -> str | None:
-    return {",": "comma-separated", ";": "semicolon-separated"}.get(sep or "", None)
+    return {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}.get(sep or "", None)
 
 
 def cmd_process(args) -> int:
