@@ -417,7 +417,12 @@ def _set_matches(w: _Work, s: OptionSet) -> dict[str, str]:
                 w.problem(f"{n} → {opt}", None, "mapped column missing from export", f"a column of {w.raw.name}", w.near(n))
         return found
     rx = re.compile(s.regex)
-    hits = {m.group(1): w.by_name[n] for n in w.by_name if (m := rx.fullmatch(n))}
+    matched = [(m.group(1), w.by_name[n]) for n in w.by_name if (m := rx.fullmatch(n))]
+    hits = dict(matched)
+    if len(hits) < len(matched):  # two columns captured the same option code: the regex is too wide
+        w.problem(f"{s.regex} → {s.item}", ", ".join(c for _, c in matched), f"pattern matches {len(matched)} columns",
+                  f"{len(options)} columns, one per option of '{s.item}', each with its own code", "narrow the regex")
+        return {}
     if not hits:
         w.problem(f"{s.regex} → {s.item}", s.regex, "pattern matches no export column",
                   f"{len(options)} columns of {w.raw.name} for the options of '{s.item}'", f"check {where} in {w.mapping.path.name}")
@@ -498,8 +503,10 @@ def apply_mapping(raw: RawTable, mapping: Mapping, codebook: Codebook, instrumen
     w.used.update(w.sources.values())
     required = codebook.required_columns(instrument_id)
     item_cols = {c for i in codebook.items_of(instrument_id) for c in i.columns}
+    # A column the mapping names but the export lacks is reported above, once; here only what nothing names.
+    claimed = {*mapping.columns.values(), *mapping.dates, *(c for s in mapping.sets for c in codebook.items[s.item].columns)}
     for target in required:
-        if target not in w.sources:
+        if target not in w.sources and target not in claimed:
             w.problem(target, None, "no export column maps to codebook column", f"an entry for '{target}' in {mapping.path.name}",
                       "add it under columns, sets or dates")
     out = pd.DataFrame(index=frame.index)
