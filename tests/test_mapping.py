@@ -195,6 +195,31 @@ def test_regex_that_matches_the_wrong_number_of_columns(phase_copy, exports_dir)
     assert v.value.startswith("EZ06_01, EZ06_02")
 
 
+def test_regex_that_matches_too_few_columns(phase_copy, exports_dir):
+    paths = use_export(phase_copy, "sosci.csv", "sosci.yaml")
+    _edit_mapping(paths, "sosci.yaml", lambda d: d["sets"][1].update(regex=r"^EZ07_0(\d)$"))  # misses EZ07_10
+    [v] = validate_phase(paths).violations
+    assert (v.column, v.rule, v.allowed) == (r"^EZ07_0(\d)$ → problem", "pattern matches 9 columns",
+                                             "10 columns, one per option of 'problem'")
+
+
+def test_explicit_option_map(phase_copy, exports_dir, canonical_tables):
+    paths = use_export(phase_copy, "sosci.csv", "sosci.yaml")
+    options = ["behoerde", "bekannte", "oeffentlichkeit", "traeger", "veranstaltung", "wohnung", "internet", "sonstiges"]
+    # The same options, named by code in a shuffled order: the map, not the order, decides.
+    option_map = {f"{j:02d}": f"aufmerksam_{name}" for j, name in reversed(list(enumerate(options, start=1)))}
+    _edit_mapping(paths, "sosci.yaml", lambda d: d["sets"][0].update(options=option_map))
+    tables = _tables(paths)
+    pd.testing.assert_frame_equal(tables["mentions.parquet"], canonical_tables["mentions.parquet"])
+    option_map.pop("08")
+    _edit_mapping(paths, "sosci.yaml", lambda d: d["sets"][0].update(options=option_map))
+    violations = validate_phase(paths).violations
+    assert {(v.column, v.value, v.rule) for v in violations} == {
+        ("EZ06_08 → aufmerksam", "08", "option code without mapping"),
+        ("aufmerksam_sonstiges", None, "no export column maps to codebook column"),
+    }
+
+
 def test_codebook_column_nothing_maps_to(phase_copy, exports_dir):
     paths = use_export(phase_copy, "sosci.csv", "sosci.yaml")
     _edit_mapping(paths, "sosci.yaml", lambda d: d["columns"].pop("EZ10"))

@@ -354,6 +354,7 @@ class _Work:
     names: dict[str, str]  # export column -> mapping name
     sources: dict[str, str] = field(default_factory=dict)  # codebook column -> export column
     used: set[str] = field(default_factory=set)
+    reported: set[str] = field(default_factory=set)  # codebook columns whose missing source is already reported
     out: list[Violation] = field(default_factory=list)
 
     def show(self, col: str, target: str | None = None) -> str:
@@ -390,6 +391,7 @@ def _map_plain(w: _Work) -> None:
         if col is None:
             w.problem(f"{name} → {target}", None, "mapped column missing from export", f"a column of {w.raw.name}",
                       w.near(name) or f"check columns.{name} in {w.mapping.path.name}")
+            w.reported.add(target)
             continue
         w.sources[target] = col
     for target, name in w.mapping.dates.items():
@@ -397,6 +399,7 @@ def _map_plain(w: _Work) -> None:
         if col is None:
             w.problem(f"{name} → {target}", None, "date column missing from export", f"a date-time column of {w.raw.name}",
                       w.near(name) or f"check dates.{target} in {w.mapping.path.name}")
+            w.reported.add(target)
             continue
         w.sources[target] = col
 
@@ -405,6 +408,8 @@ def _set_matches(w: _Work, s: OptionSet) -> dict[str, str]:
     """Option column -> export column for one set; problems are reported."""
     options = w.codebook.items[s.item].columns
     where = f"sets ({s.item})"
+    # A set that cannot be placed is one problem, not one per option; an option map leaves its gaps to the caller.
+    w.reported.update(options if s.options is None else ())
     if s.pattern is not None:
         wanted = {opt: s.pattern.format(n=s.start + i) for i, opt in enumerate(options)}
         found = {opt: w.by_name[n] for opt, n in wanted.items() if n in w.by_name}
@@ -503,10 +508,9 @@ def apply_mapping(raw: RawTable, mapping: Mapping, codebook: Codebook, instrumen
     w.used.update(w.sources.values())
     required = codebook.required_columns(instrument_id)
     item_cols = {c for i in codebook.items_of(instrument_id) for c in i.columns}
-    # A column the mapping names but the export lacks is reported above, once; here only what nothing names.
-    claimed = {*mapping.columns.values(), *mapping.dates, *(c for s in mapping.sets for c in codebook.items[s.item].columns)}
+    # A column the mapping names but the export lacks is reported above, once; here only what nothing placed.
     for target in required:
-        if target not in w.sources and target not in claimed:
+        if target not in w.sources and target not in w.reported:
             w.problem(target, None, "no export column maps to codebook column", f"an entry for '{target}' in {mapping.path.name}",
                       "add it under columns, sets or dates")
     out = pd.DataFrame(index=frame.index)
