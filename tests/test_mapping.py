@@ -326,3 +326,13 @@ def test_fixture_script_reproduces_the_shipped_exports(exports_dir, tmp_path):
     new, shipped = read_table(tmp_path / "limesurvey_spss.sav"), read_table(exports_dir / "limesurvey_spss.sav")
     pd.testing.assert_frame_equal(new.frame, shipped.frame)
     assert new.variable_labels == shipped.variable_labels
+
+
+def test_readme_example_mapping_loads(repo_root, codebook, tmp_path):
+    text = (repo_root / "data" / "raw" / "README.md").read_text(encoding="utf-8")
+    section = text.split("## Exports from LimeSurvey, SoSci Survey or your own Excel sheet", 1)[1]
+    example = section.split("```yaml\n# mappings/limesurvey.yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "limesurvey.yaml"
+    path.write_text(example, encoding="utf-8")
+    m = load_mapping(path, codebook, IID)
+    assert m.columns["Q3"] == "geschlecht" and m.incomplete.blank and m.sets[1].regex == r"^Q7_SQ(\d+)$"
