@@ -167,6 +167,14 @@ def test_unmapped_answer_code(phase_copy, exports_dir):
     assert v.allowed == "A1, A2, A3, A4, A5, 9; or blank"
 
 
+def test_unmapped_site_code_is_reported_once(phase_copy, exports_dir):
+    paths = use_export(phase_copy, "sosci.csv", "sosci.yaml")
+    _edit_csv(paths.raw / "sosci.csv", lambda rows: rows[2].update(EZ02="14"), delimiter="\t")
+    [v] = validate_phase(paths).violations  # not also "blank where required" for the blanked cell
+    assert (v.row, v.column, v.value, v.rule) == (4, "EZ02 → standort", "14", "answer code without mapping")
+    assert v.allowed == "1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11; or blank"
+
+
 def test_mapped_column_missing_from_export(phase_copy, exports_dir):
     paths = use_export(phase_copy, "limesurvey.csv", "limesurvey.yaml")
     _edit_csv(paths.raw / "limesurvey.csv", lambda rows: [r.pop("Q5") for r in rows])

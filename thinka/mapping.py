@@ -98,6 +98,7 @@ class MappingResult:
     dropped: tuple[int, ...]  # rows left out as incomplete responses
     display: dict[str, str]  # codebook column -> how to name it in messages ("Q3 → geschlecht")
     mapping: Path | None = None
+    flagged: frozenset[tuple[int, str]] = frozenset()  # (row, codebook column) cells already reported here
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -355,6 +356,7 @@ class _Work:
     sources: dict[str, str] = field(default_factory=dict)  # codebook column -> export column
     used: set[str] = field(default_factory=set)
     reported: set[str] = field(default_factory=set)  # codebook columns whose missing source is already reported
+    flagged: set[tuple[int, str]] = field(default_factory=set)  # cells with an unmapped code
     out: list[Violation] = field(default_factory=list)
 
     def show(self, col: str, target: str | None = None) -> str:
@@ -475,6 +477,7 @@ def _convert(w: _Work, frame: pd.DataFrame, target: str, col: str, is_item: bool
     for row, value in s[bad].items():
         w.problem(w.show(col, target), value, "answer code without mapping", ", ".join([*codes, *sorted(missing)]) + "; or blank",
                   f"add it to codes in {w.mapping.path.name}", row=int(row))
+        w.flagged.add((int(row), target))
     # Unmapped codes are reported here and blanked, so that validation does not report them a second time.
     return s.map(codes).where(known, s.where(~bad, ""))
 
@@ -522,7 +525,7 @@ def apply_mapping(raw: RawTable, mapping: Mapping, codebook: Codebook, instrumen
             _fill_unchecked(out, list(codebook.items[s.item].columns))
     table = RawTable(out.astype("str"), raw.path, raw.format, raw.encoding, raw.separator, header_row=raw.header_row)
     display = {t: w.show(c, t) for t, c in w.sources.items()}
-    return MappingResult(table, w.out, _unused(w), dropped, display, mapping.path)
+    return MappingResult(table, w.out, _unused(w), dropped, display, mapping.path, frozenset(w.flagged))
 
 
 def rename_violation(v: Violation, display: dict[str, str]) -> Violation:

@@ -365,10 +365,11 @@ def _map_export(raw: RawTable, iid: str, relative: str, paths: PhasePaths, codeb
 
 
 def _on_export(found: list[Violation], result) -> list[Violation]:
-    """Violations of the mapped table, named by export column; missing columns are already mapping problems."""
+    """Violations of the mapped table, named by export column; what the mapping reported is not repeated."""
     from thinka.mapping import rename_violation
 
-    return [rename_violation(v, result.display) for v in found if v.rule != "missing required column"]
+    repeated = [v for v in found if v.rule == "missing required column" or (v.row, v.column) in result.flagged]
+    return [rename_violation(v, result.display) for v in found if v not in repeated]
 
 
 def format_violations(report: ValidationReport, limit: int | None = None) -> str:
