@@ -287,7 +287,7 @@ def _bad_mapping(tmp_path, exports_dir, change) -> Path:
     (lambda d: d["codes"]["scales"]["likert5"].update(A6=6), r"codes\.scales\.likert5\.A6: not a code of scale 'likert5': '6'; allowed: 1, 2, 3, 4, 5, 9\."),
     (lambda d: d["codes"]["scales"].update(likert7={"A1": 1}), r"codes\.scales\.likert7: unknown scale"),
     (lambda d: d.update(incomplete={"column": "submitdate"}), r"incomplete: says neither blank nor values"),
-    (lambda d: d.update(filter="x"), r"filter: unknown key: 'filter'; allowed: format, source, by, "),
+    (lambda d: d.update(filter="x"), r"filter: unknown key: 'filter'; allowed: source, by, "),
     (lambda d: d["columns"].update(Q99="besuche"), r"columns\.Q99: codebook column mapped twice \(also by columns\.Q5\)"),
 ])
 def test_mapping_file_errors_name_key_value_and_allowed(change, expected, tmp_path, exports_dir, codebook):

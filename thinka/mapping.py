@@ -6,7 +6,7 @@ answer codes translate to scale codes, which codes mean "missing", where the sur
 to ignore and which rows are incomplete responses. Nothing here knows a programme: every name comes from the
 mapping file and the codebook.
 
-Mapping file keys (all optional except `columns` or `sets`):
+Mapping file keys (all optional except `columns` or `sets`; ``source`` is a free-text note on the export):
 
 - ``columns``: export column -> codebook column or item id (a plain dict);
 - ``sets``: multiple-response items, each ``{item, pattern}`` (a template with ``{n}``, e.g. ``"Q7[SQ{n:03d}]"``,
@@ -45,7 +45,7 @@ from thinka.errors import ConfigError
 from thinka.io import RawTable
 from thinka.validate import Violation
 
-TOP_KEYS = ("format", "source", "by", "label_code", "columns", "sets", "dates", "codes", "missing", "ignore", "incomplete")
+TOP_KEYS = ("source", "by", "label_code", "columns", "sets", "dates", "codes", "missing", "ignore", "incomplete")
 SET_KEYS = ("item", "pattern", "regex", "start", "options", "blank")
 BY_VALUES = ("name", "label")
 BLANK_VALUES = ("missing", "unchecked")
@@ -218,7 +218,7 @@ def _read_set(r: _MappingReader, i: int, x, codebook: Codebook, iid: str) -> Opt
 def _check_template(r: _MappingReader, key: str, pattern) -> None:
     try:
         ok = isinstance(pattern, str) and "{n" in pattern and pattern.format(n=1) != pattern.format(n=2)
-    except (ValueError, KeyError, IndexError):
+    except (ValueError, KeyError, IndexError, AttributeError):
         ok = False
     if not ok:
         raise r.bad(key, pattern, "not a column-name template", 'a name with {n} for the option number, e.g. "Q7[SQ{n:03d}]"')
