@@ -109,3 +109,33 @@ def synthetic_phase(phase_copy: PhasePaths) -> PhasePaths:
     """`phase_copy` with every instrument file replaced by valid seeded synthetic data (60 rows each)."""
     write_synthetic_instruments(phase_copy)
     return phase_copy
+
+
+EXPORTS = Path(__file__).resolve().parent / "fixtures" / "exports"
+
+
+def use_export(paths: PhasePaths, export: str, mapping: str, instrument: str = "einzelfallfragebogen",
+               source: Path = EXPORTS) -> PhasePaths:
+    """Point `instrument` of a phase copy at a survey-tool export and its mapping (copied into the phase folder).
+
+    The export goes to data/raw/<phase>/<export>, the mapping to data/raw/<phase>/mappings/<mapping>; phase.yaml is
+    rewritten with `file:` and `mapping:` for the instrument (and the canonical file removed, so nothing reads it).
+    """
+    import yaml
+
+    shutil.copyfile(source / export, paths.raw / export)
+    (paths.raw / "mappings").mkdir(exist_ok=True)
+    shutil.copyfile(source / mapping, paths.raw / "mappings" / mapping)
+    config = yaml.safe_load(paths.config.read_text(encoding="utf-8"))
+    old = config["instruments"][instrument]["file"]
+    config["instruments"][instrument].update(file=export, mapping=f"mappings/{mapping}")
+    paths.config.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    if old != export:
+        (paths.raw / old).unlink()
+    return paths
+
+
+@pytest.fixture(scope="session")
+def exports_dir() -> Path:
+    """tests/fixtures/exports: synthetic survey-tool exports of the shipped client questionnaire, with mappings."""
+    return EXPORTS

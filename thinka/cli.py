@@ -46,11 +46,27 @@ def cmd_validate(args) -> int:
     report = validate_phase(paths)
     if report.violations:
         print(format_violations(report, limit=args.limit), file=sys.stderr)
+        for line in _describe_mappings(report):
+            print(f"  {line}", file=sys.stderr)
         return EXIT_PROBLEMS
     print(f"Phase {paths.phase}: all instrument files are valid.")
-    for line in _describe_files(report):
+    for line in _describe_files(report) + _describe_mappings(report):
         print(f"  {line}")
     return EXIT_OK
+
+
+def _describe_mappings(report) -> list[str]:
+    """For each mapped export: the incomplete responses left out and the export columns nothing used."""
+    lines = []
+    for iid, result in sorted(getattr(report, "mappings", {}).items()):
+        source = result.table.name
+        mapping = result.mapping.name if result.mapping else "its mapping"
+        rows = ", ".join(str(r) for r in result.dropped)
+        left_out = f"{len(result.dropped)} incomplete response(s) left out" + (f" (rows {rows})" if rows else "")
+        lines.append(f"{iid}: mapped from {source} with {mapping}; {left_out}")
+        unused = ", ".join(result.unused) if result.unused else "none"
+        lines.append(f"{iid}: export columns not used (neither mapped nor ignored): {unused}")
+    return lines
 
 
 def _describe_files(report) -> list[str]:
@@ -66,7 +82,7 @@ def _describe_files(report) -> list[str]:
 
 
 def _sep_name(sep: str | None) -> str | None:
-    return {",": "comma-separated", ";": "semicolon-separated"}.get(sep or "", None)
+    return {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}.get(sep or "", None)
 
 
 def cmd_process(args) -> int:

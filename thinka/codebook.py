@@ -49,6 +49,7 @@ class Instrument:
     field_end: dt.date
     sites: str  # "all" or "steering_group": which sites may return this instrument
     table1: dict[str, str]
+    mapping: str | None = None  # export mapping, relative to the phase folder (thinka.mapping)
 
 
 @dataclass(frozen=True)
@@ -439,6 +440,7 @@ def load_phase(path: Path) -> PhaseConfig:
             field_end=fend,
             sites=which,
             table1={k: str(v) for k, v in (r.get(spec, "table1", where, dict, default={}) or {}).items()},
+            mapping=r.get(spec, "mapping", where, str, default=None),
         )
     disclosure = r.get(d, "disclosure", "phase.yaml", dict, default={}) or {}
     threshold = r.get(disclosure, "threshold", "disclosure", int, default=5)

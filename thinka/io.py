@@ -34,7 +34,7 @@ import pandas as pd
 from thinka.errors import ThinkaError
 
 FORMATS = ("csv", "xlsx", "sav")
-SEPARATORS = (",", ";")
+SEPARATORS = (",", ";", "\t")
 _ZIP_MAGIC = b"PK\x03\x04"
 _SAV_MAGIC = (b"$FL2", b"$FL3")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # legacy .xls / .doc
@@ -52,6 +52,7 @@ class RawTable:
     encoding: str | None = None  # "utf-8", "utf-8-sig", "cp1252" (CSV) or the SAV file's encoding
     separator: str | None = None  # CSV only
     value_labels: dict[str, dict[str, str]] = field(default_factory=dict)  # SAV: column -> code -> label
+    variable_labels: dict[str, str] = field(default_factory=dict)  # SAV: column -> variable label (export mapping)
     header_row: int = 1  # row number of the header (> 1 only if blank rows precede it)
     label: str | None = None  # how messages name the source, e.g. "erfassung.xlsx[fragebogen]" for one sheet
 
@@ -194,7 +195,8 @@ def _read_sav(path: Path) -> RawTable:
         for col, mapping in (meta.variable_value_labels or {}).items()
     }
     frame = _make_frame(path, list(df.columns), body, numbers, 1)
-    return RawTable(frame, path, "sav", meta.file_encoding, None, labels)
+    variable_labels = {c: str(lab) for c, lab in (meta.column_names_to_labels or {}).items() if lab}
+    return RawTable(frame, path, "sav", meta.file_encoding, None, labels, variable_labels=variable_labels)
 
 
 def _make_frame(path: Path, header: list, body: list[list[str]], numbers: list[int], header_row: int) -> pd.DataFrame:

@@ -59,6 +59,8 @@ def input_files(paths: PhasePaths, config: PhaseConfig) -> dict[str, Path]:
             files[p.relative_to(paths.raw).as_posix()] = p
     for inst in config.instruments.values():
         files[inst.file] = paths.raw / inst.file
+        if inst.mapping:  # a changed mapping changes the tables
+            files[inst.mapping] = paths.raw / inst.mapping
     return files
 
 

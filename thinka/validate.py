@@ -77,6 +77,7 @@ class ValidationReport:
     row_counts: dict[str, int] = field(default_factory=dict)  # instrument -> data rows read
     files: dict[str, FileInfo] = field(default_factory=dict)  # instrument -> how its file was read
     tables: dict[str, RawTable] = field(default_factory=dict, repr=False)  # instrument -> the table as read
+    mappings: dict[str, object] = field(default_factory=dict, repr=False)  # instrument -> mapping.MappingResult
 
     @property
     def ok(self) -> bool:
@@ -350,11 +351,36 @@ def validate_phase(paths: PhasePaths, config: PhaseConfig | None = None, codeboo
             report.violations.append(Violation(inst.file, None, None, None, f"unreadable file: {exc.message}",
                                                "CSV, XLSX or SPSS .sav with one header row", exc.hint))
             continue
-        report.tables[iid] = raw
         report.files[iid] = FileInfo(path, raw.format, raw.encoding, raw.separator)
+        if inst.mapping:
+            raw = _map_export(raw, iid, inst.mapping, paths, codebook, report)
+            found = validate_instrument(raw, iid, config, codebook)
+            report.violations.extend(_on_export(found, report.mappings[iid]))
+        else:
+            report.violations.extend(validate_instrument(raw, iid, config, codebook))
+        report.tables[iid] = raw
         report.row_counts[iid] = len(raw.frame)
-        report.violations.extend(validate_instrument(raw, iid, config, codebook))
     return report
+
+
+def _map_export(raw: RawTable, iid: str, relative: str, paths: PhasePaths, codebook: Codebook, report: ValidationReport) -> RawTable:
+    """A survey-tool export mapped onto the codebook; mapping problems join the report's violations."""
+    # Imported here: thinka.mapping builds on this module's Violation.
+    from thinka.mapping import apply_mapping, load_mapping, resolve_mapping_path
+
+    mapping_path = resolve_mapping_path(paths.raw, relative, iid)
+    result = apply_mapping(raw, load_mapping(mapping_path, codebook, iid), codebook, iid)
+    report.mappings[iid] = result
+    report.violations.extend(result.violations)
+    return result.table
+
+
+def _on_export(found: list[Violation], result) -> list[Violation]:
+    """Violations of the mapped table, named by export column; what the mapping reported is not repeated."""
+    from thinka.mapping import rename_violation
+
+    repeated = [v for v in found if v.rule == "missing required column" or (v.row, v.column) in result.flagged]
+    return [rename_violation(v, result.display) for v in found if v not in repeated]
 
 
 def format_violations(report: ValidationReport, limit: int | None = None) -> str:
