@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from conftest import PHASE, use_export
+from conftest import PHASE, copy_phase_project, use_export
 from thinka import cli
 from thinka.codebook import load_codebook
 from thinka.errors import ConfigError
@@ -36,8 +36,7 @@ INCOMPLETE_ROWS = (12, 60, 122)
 
 
 def _copy_phase(repo_root: Path, root: Path) -> PhasePaths:
-    shutil.copytree(repo_root / "data" / "raw" / PHASE, root / "data" / "raw" / PHASE)
-    return PhasePaths(root, PHASE)
+    return copy_phase_project(root, PHASE)
 
 
 def _tables(paths: PhasePaths) -> dict[str, pd.DataFrame]:
