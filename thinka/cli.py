@@ -2,6 +2,9 @@
 
 Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: this checkout
 or $THINKA_ROOT). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
+
+Exit codes: 0 ok; 1 problems found in the data or texts (every command that validates: validate, process, build);
+2 input unusable (configuration, unknown phase, unreadable setup); 3 a bug in thinka.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def _describe_files(report) -> list[str]:
 
 
 def _sep_name(sep: str | None) -> str | None:
-    return {",": "comma-separated", ";": "semicolon-separated"}.get(sep or "", None)
+    return {",": "comma-separated", ";": "semicolon-separated", "\t": "tab-separated"}.get(sep or "", None)
 
 
 def cmd_process(args) -> int:
