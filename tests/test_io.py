@@ -322,7 +322,7 @@ def test_csv_text_neutralises_formulas_in_text_cells_only():
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     back = pd.DataFrame(rows[1:], columns=rows[0])
     assert list(back["site"]) == ["'=HYPERLINK(\"http://x\",\"klick\")", "'+1", "'@SUM(1)", "'-Nord", "'\tTab",
-                                  "'\rCR", "S01", "a=b"]
+                                  "'\nCR", "S01", "a=b"]  # a carriage return would end the row: a quoted line feed
     assert list(back["n"]) == ["-3", "1", "2", "3", "4", "5", "6", "7"]  # numbers stay numbers, unquoted
     assert back["pct"].iloc[0] == "-1.5"
     assert ";-3;-1.5\n" in text

@@ -501,15 +501,25 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of `frame` whose text cells cannot start a spreadsheet formula (OWASP "CSV injection").
 
     A text cell beginning with '=', '+', '-', '@', tab or carriage return gets a leading single quote, which
-    spreadsheet programs show as text. Numeric columns are left alone: a count of -3 stays the number -3."""
+    spreadsheet programs show as text. Numeric columns are left alone: a count of -3 stays the number -3.
+    Carriage returns inside text become line feeds: csv quotes a cell holding a line feed, but not one holding a
+    bare carriage return, which spreadsheet programs would take for the end of the row."""
     out = frame.copy()
     for col in out.columns:
         s = out[col]
         if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
             continue
-        out[col] = s.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
-    out.columns = [("'" + c if isinstance(c, str) and c.startswith(_FORMULA_START) else c) for c in out.columns]
+        out[col] = s.map(_safe_cell)
+    out.columns = [_safe_cell(c) for c in out.columns]
     return out
+
+
+def _safe_cell(value):
+    if not isinstance(value, str):
+        return value
+    if value.startswith(_FORMULA_START):
+        value = "'" + value
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def csv_text(frame: pd.DataFrame, sep: str = ";") -> str:
