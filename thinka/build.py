@@ -514,9 +514,14 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
 
 def _report_folder(paths: PhasePaths) -> Path:
     """report/<phase>, refused unless it is a direct child of the project's report/ folder."""
+    from thinka.paths import is_safe_name
+
     reports = paths.root / "report"
+    if not is_safe_name(paths.phase):
+        raise ThinkaError(f"Refusing to publish phase {paths.phase!r}: not a plain folder name.",
+                          hint="A phase name may only contain letters, digits, '-' and '_'.")
     target = safe_join(reports, paths.phase)
-    if target.resolve().parent != reports.resolve() or target.name in ("", ".", ".."):
+    if target.resolve().parent != reports.resolve():
         raise ThinkaError(f"Refusing to publish into {target}: not a folder directly below {reports}.",
                           hint="A phase name may only contain letters, digits, '-' and '_'.")
     return target
@@ -544,11 +549,22 @@ def publish_report(paths: PhasePaths, notebooks: dict[tuple[str, str], Path], *,
             from thinka.pdf import write_pdf
 
             written.append(write_pdf(tmp / "datenreport.html", tmp / "datenreport.pdf"))
+        # Everything that can fail happens before the swap, even naming the published files.
+        published = [target / _inside(p, tmp) for p in written]
         swap_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [target / p.relative_to(tmp) for p in written]
+    return published
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    """`path` relative to `folder`; a stage that reports a file outside the report being built is a bug."""
+    from thinka.io import is_within
+
+    if not is_within(path, folder):
+        raise ThinkaError(f"Refusing to publish: {path} was written outside the new report folder {folder}.")
+    return Path(path).resolve().relative_to(folder.resolve())
 
 
 def swap_dir(new: Path, target: Path) -> None:
