@@ -464,3 +464,33 @@ def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, caps
     cache = json.loads((paths.build / "cache.json").read_text())
     assert "verwaltung-S03" not in cache["units"] and "verwaltung-S04" in cache["units"]
     assert tree_digest(paths.report) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", ["pdf", "chart-csv"])
+def test_real_build_failing_after_the_units_keeps_the_last_good_report(full_build, tmp_path, monkeypatch, capsys,
+                                                                        broken):
+    from thinka import pdf, stitch
+    from thinka.cli import main
+
+    paths = copy_project(full_build[0], tmp_path / "p")
+    before = tree_digest(paths.report)
+    cache = json.loads((paths.build / "cache.json").read_text())
+    cache["stitch"] = "stale"  # every unit is cached, but the report must be stitched again
+    (paths.build / "cache.json").write_text(json.dumps(cache))
+    if broken == "pdf":
+        monkeypatch.setattr(pdf, "write_pdf", _fail)
+    else:
+        real = stitch.write_chart_data
+
+        def half_then_fail(*args, **kwargs):
+            real(*args, **kwargs)
+            _fail()
+
+        monkeypatch.setattr(stitch, "write_chart_data", half_then_fail)
+    with pinned_source():
+        code = main(["build", "--root", str(paths.root), "--phase", PHASE, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 3 and "kaputt nach den Einheiten" in err and "Traceback" not in err
+    assert tree_digest(paths.report) == before, "the last good report must stay byte-identical"
+    assert sorted(p.name for p in paths.report.parent.iterdir()) == [PHASE], "no temporary folders may remain"
