@@ -115,6 +115,11 @@ def test_nul_byte_is_refused_with_row_and_column(tmp_path):
     with pytest.raises(TableError, match=r"nul\.csv: row 4, column 'b': contains a NUL byte") as exc:
         read_table(path)
     assert exc.value.rule == "NUL byte" and exc.value.hint
+    # A crash that left a run of zeros at the end (thousands of NULs), after a two-line quoted cell.
+    path.write_bytes(b'id;a;b\n1;"two\nlines";y\n2;x;' + b"\x00" * 5000)
+    with pytest.raises(TableError) as exc:
+        read_table(path)
+    assert (exc.value.row, exc.value.column, exc.value.rule) == (3, "b", "NUL byte")
 
 
 def test_long_free_text_up_to_the_cell_limit_is_read_longer_is_refused(tmp_path):

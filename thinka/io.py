@@ -127,16 +127,27 @@ def read_table(path: Path | str) -> RawTable:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise TableError(path, "text encoded as UTF-16, which is not read.", rule="UTF-16 text",
                          hint="Save the file as CSV UTF-8 (in Excel: 'CSV UTF-8 (comma delimited)').")
-    if _looks_binary(data):
-        raise ThinkaError(f"{path}: unknown binary format (neither CSV, XLSX nor SPSS .sav).", hint=_HINT)
+    if (nul := data.find(b"\x00")) >= 0:
+        if b"\n" not in data[:nul]:  # a NUL in the first line: not a text file at all
+            raise ThinkaError(f"{path}: unknown binary format (neither CSV, XLSX nor SPSS .sav).", hint=_HINT)
+        raise _nul_error(path, data, nul)
     return _read_csv(path, data)
 
 
-def _looks_binary(data: bytes) -> bool:
-    """NUL bytes in the first line or in bulk mean a binary file; a few NULs further down mean a damaged CSV,
-    which is refused later with the row and column of the first NUL."""
-    first_line = data.split(b"\n", 1)[0]
-    return b"\x00" in first_line or data.count(b"\x00") > max(16, len(data) // 100)
+def _nul_error(path: Path, data: bytes, nul: int) -> TableError:
+    """A text file with a NUL byte below its header (a damaged export, or a crash that left zeros): name the row
+    and column of the first NUL, found by parsing the text before it."""
+    prefix = data[len(_BOM):nul] if data.startswith(_BOM) else data[:nul]
+    text = prefix.decode("utf-8", errors="replace")  # only to count records and cells
+    with _csv_field_limit(max(len(text) + 2, csv.field_size_limit())):
+        # The sentinel stands for the NUL: the last record is the one holding it, its last cell the NUL's cell.
+        records = list(csv.reader(_io.StringIO(text + "#", newline=""), delimiter=_sniff_separator(text)))
+    header = next((r for r in records if any(c.strip() for c in r)), [])
+    col = len(records[-1])
+    column = (header[col - 1].strip() or f"column {col}") if col <= len(header) else f"column {col}"
+    return TableError(path, "contains a NUL byte (the first one in the file).", rule="NUL byte", row=len(records),
+                      column=column, allowed="text without NUL bytes",
+                      hint="The file is damaged or not a text export; export it again as CSV UTF-8.")
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
