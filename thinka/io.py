@@ -83,7 +83,8 @@ def separator_name(sep: str | None) -> str | None:
 
 
 def _accepted_separators() -> str:
-    return ", ".join(separator_name(s) for s in SEPARATORS)
+    names = [separator_name(s) for s in SEPARATORS]
+    return ", ".join(names[:-1]) + " or " + names[-1]
 
 
 @dataclass

@@ -350,7 +350,7 @@ def validate_phase(paths: PhasePaths, config: PhaseConfig | None = None, codeboo
             raw = read_table(path)
         except TableError as exc:
             report.violations.append(Violation(inst.file, exc.row, exc.column, exc.value,
-                                               f"unreadable file: {exc.rule}: {exc.problem}",
+                                               f"unreadable file: {exc.rule}: {exc.problem.rstrip('.')}",
                                                exc.allowed, exc.hint))
             continue
         except ThinkaError as exc:
