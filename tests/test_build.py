@@ -204,7 +204,7 @@ def test_normalize_notebook_strips_run_specific_metadata():
 
 
 def test_swap_dir_replaces_the_report_atomically(tmp_path):
-    target, new = tmp_path / "report" / PHASE, tmp_path / "report" / ".new"
+    target, new = tmp_path / "report" / PHASE, tmp_path / "report" / f".{PHASE}.new-1"
     target.mkdir(parents=True)
     (target / "old.html").write_text("old")
     new.mkdir()
@@ -212,6 +212,147 @@ def test_swap_dir_replaces_the_report_atomically(tmp_path):
     build.swap_dir(new, target)
     assert sorted(p.name for p in target.iterdir()) == ["datenreport.html"]
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == [PHASE]
+
+
+def test_swap_dir_touches_only_the_target_and_its_temporary_siblings(tmp_path):
+    reports = tmp_path / "report"
+    target, other = reports / PHASE, reports / "2015-2016"
+    for folder in (target, other, tmp_path / "elsewhere"):
+        folder.mkdir(parents=True)
+        (folder / "keep.html").write_text(folder.name)
+    for new in (other, tmp_path / "elsewhere", reports / ".new"):
+        with pytest.raises(ThinkaError, match="Refusing to swap"):
+            build.swap_dir(new, target)
+    assert all((f / "keep.html").read_text() == f.name for f in (target, other, tmp_path / "elsewhere"))
+
+
+def test_swap_dir_puts_the_old_report_back_when_the_second_rename_fails(tmp_path, monkeypatch):
+    target, new = tmp_path / "report" / PHASE, tmp_path / "report" / f".{PHASE}.new-1"
+    target.mkdir(parents=True)
+    (target / "datenreport.html").write_text("old")
+    new.mkdir()
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src) == new:
+            raise OSError("disk full")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(build.os, "rename", rename)
+    with pytest.raises(OSError, match="disk full"):
+        build.swap_dir(new, target)
+    assert (target / "datenreport.html").read_text() == "old"
+    assert sorted(p.name for p in target.parent.iterdir()) == sorted([PHASE, new.name])
+
+
+def _good_report(tmp_path: Path) -> PhasePaths:
+    """A project whose report/<phase>/ holds a (stand-in) last good report."""
+    paths = PhasePaths(tmp_path, PHASE)
+    for name, text in {"datenreport.html": "<p>gut</p>", "datenreport.pdf": "%PDF gut",
+                       "standorte/S01.html": "<p>S01</p>", "daten/schaubild_01.csv": "site;pct\nall;10\n"}.items():
+        (paths.report / name).parent.mkdir(parents=True, exist_ok=True)
+        (paths.report / name).write_text(text)
+    return paths
+
+
+def _fake_stitch(paths, out_dir, notebooks, *, code_hash):
+    from thinka.io import atomic_write_text
+
+    return [atomic_write_text(out_dir / name, "neu", within=out_dir)
+            for name in ("datenreport.html", "daten/schaubild_01.csv", "standorte/S01.html")]
+
+
+def _fail(*args, **kwargs):
+    raise RuntimeError("kaputt nach den Einheiten")
+
+
+@pytest.mark.parametrize("broken", ["pdf", "stitch", "chart-csv", "foreign-path"])
+def test_a_failure_after_the_units_keeps_the_last_good_report(tmp_path, monkeypatch, broken):
+    from thinka import pdf, stitch
+
+    paths = _good_report(tmp_path)
+    before = tree_digest(paths.report)
+    monkeypatch.setattr(stitch, "stitch_phase", _fake_stitch)
+    if broken == "pdf":
+        monkeypatch.setattr(pdf, "write_pdf", _fail)
+    elif broken == "stitch":
+        def stitch_then_fail(paths, out_dir, notebooks, *, code_hash):
+            _fake_stitch(paths, out_dir, notebooks, code_hash=code_hash)
+            _fail()
+        monkeypatch.setattr(stitch, "stitch_phase", stitch_then_fail)
+    elif broken == "foreign-path":  # a stage reports a file outside the new report (once an error after the swap)
+        monkeypatch.setattr(stitch, "stitch_phase", lambda *a, **k: [*_fake_stitch(*a, **k), tmp_path / "x.html"])
+    else:  # a chart CSV whose name would leave the report folder
+        def escaping_csv(paths, out_dir, notebooks, *, code_hash):
+            from thinka.io import atomic_write_text, safe_join
+
+            _fake_stitch(paths, out_dir, notebooks, code_hash=code_hash)
+            atomic_write_text(safe_join(out_dir / "daten" / "standorte", "../../../" + PHASE) / "x.csv", "x",
+                              within=out_dir)
+        monkeypatch.setattr(stitch, "stitch_phase", escaping_csv)
+    with pytest.raises((RuntimeError, ThinkaError)):
+        build.publish_report(paths, {}, code_hash="h", pdf=True)
+    assert tree_digest(paths.report) == before, "the last good report must stay byte-identical"
+    assert sorted(p.name for p in paths.report.parent.iterdir()) == [PHASE], "no temporary folders may remain"
+
+
+def test_publish_report_swaps_in_the_new_report_as_the_last_step(tmp_path, monkeypatch):
+    from thinka import pdf, stitch
+
+    paths = _good_report(tmp_path)
+    seen = []
+
+    def fake_pdf(html, target):
+        seen.append((paths.report / "datenreport.html").read_text())  # the old report is still published
+        return Path(target).write_bytes(b"%PDF neu") and Path(target)
+
+    monkeypatch.setattr(stitch, "stitch_phase", _fake_stitch)
+    monkeypatch.setattr(pdf, "write_pdf", fake_pdf)
+    written = build.publish_report(paths, {}, code_hash="h", pdf=True)
+    assert seen == ["<p>gut</p>"]
+    assert (paths.report / "datenreport.html").read_text() == "neu"
+    assert paths.report / "datenreport.pdf" in written
+    assert not (paths.report / "datenreport.txt").exists()
+    assert sorted(p.name for p in paths.report.parent.iterdir()) == [PHASE]
+
+
+@pytest.mark.parametrize("phase", ["..", "../report", "a/b", ".hidden"])
+def test_publish_report_refuses_a_phase_that_leaves_report(tmp_path, monkeypatch, phase):
+    from thinka import stitch
+
+    monkeypatch.setattr(stitch, "stitch_phase", _fake_stitch)
+    (tmp_path / "keep.txt").write_text("x")
+    with pytest.raises(ThinkaError):
+        build.publish_report(PhasePaths(tmp_path / "p", phase), {}, code_hash="h", pdf=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.txt"]
+
+
+def test_published_chart_csvs_neutralise_formulas_in_site_names(phase_copy, tmp_path):
+    import pandas as pd
+
+    from thinka.io import is_within
+    from thinka.process import process_phase
+    from thinka.stitch import write_chart_data
+
+    hostile = {"S01": '=HYPERLINK("http://example.org","klick")', "S02": "+1", "S03": "@SUM(1)", "S04": "-Nord"}
+    text = phase_copy.config.read_text(encoding="utf-8")
+    for code, name in hostile.items():
+        text = text.replace(f'name: "Standort {code[1:]} (Platzhalter)"', "name: '" + name + "'")
+    phase_copy.config.write_text(text, encoding="utf-8")
+    config, codebook = load_phase(phase_copy.config), load_codebook(phase_copy.codebook)
+    assert config.site("S01").name == hostile["S01"]
+    process_phase(phase_copy)
+    out = tmp_path / "out"
+    written = write_chart_data(phase_copy, out, codebook, config)
+    assert written and all(is_within(p, out) for p in written)
+
+    for code, name in hostile.items():
+        frame = pd.read_csv(out / "daten" / "standorte" / code / "schaubild_01.csv", sep=";", dtype={"site_label": str})
+        labels = set(frame["site_label"])
+        assert "'" + name in labels and name not in labels, (code, labels)
+    raw = (out / "daten" / "standorte" / "S01" / "schaubild_01.csv").read_text(encoding="utf-8")
+    assert not any(line.startswith(("=", "+", "@")) or ";=" in line or ";+" in line or ";@" in line
+                   for line in raw.splitlines())
 
 
 def test_summary_names_each_failed_unit_and_its_log(tmp_path):
@@ -343,3 +484,33 @@ def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, caps
     cache = json.loads((paths.build / "cache.json").read_text())
     assert "verwaltung-S03" not in cache["units"] and "verwaltung-S04" in cache["units"]
     assert tree_digest(paths.report) == before
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("broken", ["pdf", "chart-csv"])
+def test_real_build_failing_after_the_units_keeps_the_last_good_report(full_build, tmp_path, monkeypatch, capsys,
+                                                                        broken):
+    from thinka import pdf, stitch
+    from thinka.cli import main
+
+    paths = copy_project(full_build[0], tmp_path / "p")
+    before = tree_digest(paths.report)
+    cache = json.loads((paths.build / "cache.json").read_text())
+    cache["stitch"] = "stale"  # every unit is cached, but the report must be stitched again
+    (paths.build / "cache.json").write_text(json.dumps(cache))
+    if broken == "pdf":
+        monkeypatch.setattr(pdf, "write_pdf", _fail)
+    else:
+        real = stitch.write_chart_data
+
+        def half_then_fail(*args, **kwargs):
+            real(*args, **kwargs)
+            _fail()
+
+        monkeypatch.setattr(stitch, "write_chart_data", half_then_fail)
+    with pinned_source():
+        code = main(["build", "--root", str(paths.root), "--phase", PHASE, "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 3 and "kaputt nach den Einheiten" in err and "Traceback" not in err
+    assert tree_digest(paths.report) == before, "the last good report must stay byte-identical"
+    assert sorted(p.name for p in paths.report.parent.iterdir()) == [PHASE], "no temporary folders may remain"

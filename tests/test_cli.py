@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from test_build import REPO, full_build, session_build, tree_digest  # noqa: F401 (fixture)
 
@@ -37,3 +39,44 @@ def test_unknown_phase_names_the_known_ones(phase_copy, capsys):
     assert cli.main(["validate", "--root", str(phase_copy.root), "--phase", "2099-2100"]) == 2
     err = capsys.readouterr().err
     assert "Unknown phase '2099-2100'" in err and "2013-2014" in err
+
+
+def _break_data(paths):
+    path = paths.raw / "projektstatistik.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("2014-Q4", "2015-Q3", 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["validate", "process", "build"])
+def test_data_violations_exit_1_in_every_command(command, phase_copy, repo_root, capsys):
+    # The notebooks are copied so that `build` gets as far as validating the data.
+    shutil.copytree(repo_root / "notebooks", phase_copy.root / "notebooks")
+    _break_data(phase_copy)
+    argv = [command, "--root", str(phase_copy.root), "--phase", phase_copy.phase]
+    assert cli.main(argv + (["--no-pdf", "--no-progress"] if command == "build" else [])) == 1
+    err = capsys.readouterr().err
+    assert "projektstatistik.csv" in err and "2015-Q3" in err and "Traceback" not in err
+    assert not (phase_copy.root / "report").exists()
+
+
+@pytest.mark.parametrize("command", ["validate", "process", "build"])
+def test_unusable_configuration_exits_2_in_every_command(command, phase_copy, repo_root, capsys):
+    shutil.copytree(repo_root / "notebooks", phase_copy.root / "notebooks")
+    text = phase_copy.config.read_text(encoding="utf-8")
+    phase_copy.config.write_text(text.replace('code: "S04"', 'code: "../../../../tmp/S04"', 1), encoding="utf-8")
+    argv = [command, "--root", str(phase_copy.root), "--phase", phase_copy.phase]
+    assert cli.main(argv + (["--no-pdf", "--no-progress"] if command == "build" else [])) == 2
+    err = capsys.readouterr().err
+    assert "sites[3].code" in err and "'../../../../tmp/S04'" in err and "Hint:" in err and "Traceback" not in err
+    assert sorted(p.name for p in phase_copy.root.iterdir()) == ["data", "notebooks", "thinka.yaml"], "nothing written"
+
+
+def test_validate_reports_a_tab_separated_file(phase_copy, capsys):
+    path = phase_copy.raw / "projektstatistik.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(";", "\t"), encoding="utf-8")
+    assert cli.main(["validate", "--root", str(phase_copy.root), "--phase", phase_copy.phase]) == 0
+    assert "projektstatistik: 88 rows (csv, utf-8, tab-separated)" in capsys.readouterr().out
+
+
+def test_unsafe_phase_argument_is_refused(phase_copy, capsys):
+    assert cli.main(["validate", "--root", str(phase_copy.root), "--phase", "../raw/2013-2014"]) == 2
+    assert "not allowed" in capsys.readouterr().err

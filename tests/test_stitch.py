@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
 from thinka import stitch
 from thinka.codebook import load_codebook, load_phase
-
 
 from test_build import PHASE, full_build, make_project, session_build, tree_digest  # noqa: F401 (fixture)
 

@@ -10,6 +10,7 @@ import pyreadstat
 import pytest
 
 from thinka.codebook import load_codebook, load_phase
+from thinka.errors import ConfigError
 from thinka.io import read_table, sha256_file
 from thinka.validate import ValidationError, Violation, format_violations, validate_instrument, validate_phase
 
@@ -279,3 +280,80 @@ def test_ten_thousand_rows_validate_quickly(synthetic_phase, tmp_path):
     vs = validate_instrument(raw, "einzelfallfragebogen", config, codebook)
     assert time.perf_counter() - start < 3.0
     assert [(v.row, v.column, v.value) for v in vs] == [(10_000, "empathie", "6")]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Inputs stay in their folder; damaged files name row and column
+
+
+def _set_in_phase_yaml(paths, old, new):
+    text = paths.config.read_text(encoding="utf-8")
+    assert old in text
+    paths.config.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.parametrize("code", ["../../../tmp/evil", "/tmp/evil", "S 04", ".hidden", "a" * 65, "S04/x"])
+def test_unsafe_site_code_is_refused_naming_file_key_value_and_rule(phase_copy, code):
+    _set_in_phase_yaml(phase_copy, 'code: "S04"', f'code: "{code}"')
+    with pytest.raises(ConfigError) as exc:
+        load_phase(phase_copy.config)
+    text = str(exc.value)
+    assert str(phase_copy.config) in text and "sites[3].code" in text and repr(code) in text
+    assert "letters" in text and "'-' and '_'" in text and exc.value.hint
+
+
+@pytest.mark.parametrize("file", ["../../../../etc/passwd", "/etc/passwd", "sub/../../x.csv", "C:\\\\x.csv"])
+def test_instrument_file_outside_the_phase_folder_is_refused_on_load(phase_copy, file):
+    _set_in_phase_yaml(phase_copy, 'file: "projektstatistik.csv"', f'file: "{file}"')
+    with pytest.raises(ConfigError) as exc:
+        load_phase(phase_copy.config)
+    text = str(exc.value)
+    assert "instruments.projektstatistik.file" in text and "inside the phase folder" in text and exc.value.hint
+
+
+def test_unsafe_phase_id_is_refused(phase_copy):
+    _set_in_phase_yaml(phase_copy, 'phase: "2013-2014"', 'phase: "../2013-2014"')
+    with pytest.raises(ConfigError, match=r"phase: phase '\.\./2013-2014' is not allowed"):
+        load_phase(phase_copy.config)
+
+
+def test_symlinked_instrument_file_pointing_outside_is_not_opened(phase_copy, tmp_path):
+    secret = tmp_path / "secret.csv"
+    secret.write_bytes((phase_copy.raw / "projektstatistik.csv").read_bytes())
+    (phase_copy.raw / "projektstatistik.csv").unlink()
+    (phase_copy.raw / "projektstatistik.csv").symlink_to(secret)
+    report = validate_phase(phase_copy)
+    v = _only(report, file="projektstatistik.csv", row=None, rule="file outside the phase folder")
+    assert v.value == str(secret) and "instruments.projektstatistik.file" in v.hint
+    assert "projektstatistik" not in report.tables
+
+
+def test_tab_separated_instrument_file_is_valid(phase_copy):
+    path = phase_copy.raw / "experteninterviews.csv"
+    df = _frame(phase_copy, "experteninterviews.csv")
+    path.write_text(df.to_csv(index=False, sep="\t"), encoding="utf-8")
+    report = validate_phase(phase_copy)
+    assert report.ok, format_violations(report)
+    assert report.files["experteninterviews"].separator == "\t"
+
+
+def test_wrong_separator_is_one_violation_not_one_per_column(phase_copy):
+    path = phase_copy.raw / "expertenfragebogen.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(";", "|"), encoding="utf-8")
+    v = _only(validate_phase(phase_copy), file="expertenfragebogen.csv", row=1, rule="unsupported separator")
+    assert "'|' (pipe)" in v.rule and "tab" in v.allowed and v.hint
+
+
+def test_file_cut_mid_row_is_a_violation_with_row_and_column(phase_copy):
+    path = phase_copy.raw / "einzelfallfragebogen.csv"
+    data = path.read_bytes()
+    path.write_bytes(data[: data.rstrip(b"\n").rfind(b";") - 20])  # cut inside the last row
+    rows = len(data.rstrip(b"\n").split(b"\n"))
+    v = _only(validate_phase(phase_copy), file="einzelfallfragebogen.csv", row=rows, rule="row cut off")
+    assert v.column is not None and "cut off" in v.hint
+    assert f"einzelfallfragebogen.csv:{rows}: column '{v.column}'" in v.format()
+
+
+def test_validation_error_exits_1_like_validate():
+    assert ValidationError.exit_code == 1
+    assert ConfigError("x").exit_code == 2

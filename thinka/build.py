@@ -207,15 +207,21 @@ def load_cache(paths: PhasePaths) -> dict:
 def save_cache(paths: PhasePaths, cache: dict) -> None:
     from thinka.io import atomic_write_text
 
-    atomic_write_text(_cache_path(paths), json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    atomic_write_text(_cache_path(paths), json.dumps(cache, indent=1, sort_keys=True) + "\n", within=paths.build)
+
+
+def safe_join(base: Path, *parts: str) -> Path:
+    from thinka.io import safe_join as join  # lazily: thinka.io imports pandas, which workers need not load
+
+    return join(base, *parts)
 
 
 def unit_notebook(paths: PhasePaths, unit: Unit) -> Path:
-    return paths.build / "units" / f"{unit.name}.ipynb"
+    return safe_join(paths.build / "units", f"{unit.name}.ipynb")
 
 
 def failed_notebook(paths: PhasePaths, unit: Unit) -> Path:
-    return paths.build / "failed" / f"{unit.name}.ipynb"
+    return safe_join(paths.build / "failed", f"{unit.name}.ipynb")
 
 
 def is_fresh(paths: PhasePaths, cache: dict, unit: Unit, key: str) -> bool:
@@ -311,7 +317,7 @@ def execute_unit(job: dict) -> dict:
                 continue  # two kernels raced for a ZMQ port; a second start succeeds
             break
     if error is None:
-        write_notebook_atomic(normalize_notebook(_read_nb(tmp)), out)
+        write_notebook_atomic(normalize_notebook(_read_nb(tmp)), out, Path(job["build_dir"]))
         tmp.unlink()
         if failed.exists():
             failed.unlink()
@@ -346,12 +352,12 @@ def normalize_notebook(nb):
     return nb
 
 
-def write_notebook_atomic(nb, path: Path) -> None:
+def write_notebook_atomic(nb, path: Path, within: Path) -> None:
     import nbformat
 
     from thinka.io import atomic_write_text
 
-    atomic_write_text(path, nbformat.writes(nb) + "\n")
+    atomic_write_text(path, nbformat.writes(nb) + "\n", within=within)
 
 
 def _jobs_for(paths: PhasePaths, units: list[Unit], notebooks: dict[str, Path]) -> list[dict]:
@@ -359,12 +365,13 @@ def _jobs_for(paths: PhasePaths, units: list[Unit], notebooks: dict[str, Path]) 
         {
             "name": u.name,
             "input": str(notebooks[u.dimension]),
-            "tmp": str(paths.build / ".tmp" / f"{u.name}.ipynb"),
+            "tmp": str(safe_join(paths.build / ".tmp", f"{u.name}.ipynb")),
             "output": str(unit_notebook(paths, u)),
             "failed": str(failed_notebook(paths, u)),
             "parameters": unit_parameters(paths, u),
             "cwd": str(paths.root),
             "cache_dir": str(paths.build / ".cache"),
+            "build_dir": str(paths.build),
         }
         for u in units
     ]
@@ -510,13 +517,32 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
 # Publishing: build beside report/<phase>/ and swap in atomically
 
 
+def _report_folder(paths: PhasePaths) -> Path:
+    """report/<phase>, refused unless it is a direct child of the project's report/ folder."""
+    from thinka.paths import is_safe_name
+
+    reports = paths.root / "report"
+    if not is_safe_name(paths.phase):
+        raise ThinkaError(f"Refusing to publish phase {paths.phase!r}: not a plain folder name.",
+                          hint="A phase name may only contain letters, digits, '-' and '_'.")
+    target = safe_join(reports, paths.phase)
+    if target.resolve().parent != reports.resolve():
+        raise ThinkaError(f"Refusing to publish into {target}: not a folder directly below {reports}.",
+                          hint="A phase name may only contain letters, digits, '-' and '_'.")
+    return target
+
+
 def publish_report(paths: PhasePaths, notebooks: dict[tuple[str, str], Path], *, code_hash: str,
                    engine: str = "nbconvert", pdf: bool = True) -> list[Path]:
-    """Stitch (and print) into a temporary folder beside report/<phase>/, then swap it in."""
+    """Stitch (and print) into a temporary folder beside report/<phase>/, then swap it in.
+
+    The swap is the very last step: whatever fails before it (stitching, chart CSVs, Quarto, the PDF) leaves the
+    last good report/<phase>/ as it was and removes the temporary folder."""
     from thinka.stitch import stitch_phase
 
-    paths.report.parent.mkdir(parents=True, exist_ok=True)
-    tmp = paths.report.parent / f".{paths.phase}.new-{os.getpid()}"
+    target = _report_folder(paths)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.new-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         written = stitch_phase(paths, tmp, notebooks, code_hash=code_hash)
@@ -528,18 +554,41 @@ def publish_report(paths: PhasePaths, notebooks: dict[tuple[str, str], Path], *,
             from thinka.pdf import write_pdf
 
             written.append(write_pdf(tmp / "datenreport.html", tmp / "datenreport.pdf"))
-        swap_dir(tmp, paths.report)
+        # Everything that can fail happens before the swap, even naming the published files.
+        published = [target / _inside(p, tmp) for p in written]
+        swap_dir(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return [paths.report / p.relative_to(tmp) for p in written]
+    return published
+
+
+def _inside(path: Path, folder: Path) -> Path:
+    """`path` relative to `folder`; a stage that reports a file outside the report being built is a bug."""
+    from thinka.io import is_within
+
+    if not is_within(path, folder):
+        raise ThinkaError(f"Refusing to publish: {path} was written outside the new report folder {folder}.")
+    return Path(path).resolve().relative_to(folder.resolve())
 
 
 def swap_dir(new: Path, target: Path) -> None:
-    """Replace `target` by `new` with two renames, so readers see the old or the new report, never a mix."""
+    """Replace `target` by `new` with two renames, so readers see the old or the new report, never a mix.
+
+    Only `target` and its temporary siblings (.<name>.new-*, .<name>.old-*) are ever touched; if the second rename
+    fails, the old folder is put back."""
+    if new.parent != target.parent or not new.name.startswith(f".{target.name}."):
+        raise ThinkaError(f"Refusing to swap {new} into {target}: only a temporary sibling '.{target.name}.*' "
+                          "may replace it.")
     old = target.parent / f".{target.name}.old-{os.getpid()}"
     shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
+    had_old = target.exists()
+    if had_old:
         os.rename(target, old)
-    os.rename(new, target)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        if had_old:
+            os.rename(old, target)
+        raise
     shutil.rmtree(old, ignore_errors=True)

@@ -2,6 +2,9 @@
 
 Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: $THINKA_ROOT, else
 the project found from the working directory upwards by its `thinka.yaml`). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
+
+Exit codes: 0 ok; 1 problems found in the data or texts (every command that validates: validate, process, build);
+2 input unusable (configuration, unknown phase, unreadable setup); 3 a bug in thinka.
 """
 
 from __future__ import annotations

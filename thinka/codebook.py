@@ -16,6 +16,7 @@ import yaml
 
 from thinka import ALL_SITES
 from thinka.errors import ConfigError
+from thinka.paths import SAFE_NAME_RULE, is_safe_name
 
 SCALE_KINDS = ("ordinal", "grade", "nominal", "mention", "count")
 COLUMN_TYPES = ("id", "site", "date", "quarter", "integer", "text", "code")
@@ -340,8 +341,26 @@ class _Reader:
         if not isinstance(self.data, dict):
             raise ConfigError(f"{path}: expected a mapping at the top level.")
 
-    def fail(self, where: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.path}: {where}: {problem}")
+    def fail(self, where: str, problem: str, hint: str | None = None) -> ConfigError:
+        return ConfigError(f"{self.path}: {where}: {problem}", hint=hint)
+
+    def safe_name(self, value: str, where: str, what: str) -> str:
+        """`value` if it can serve as a file or folder name (it becomes one in data/processed, build, report)."""
+        if not is_safe_name(value):
+            raise self.fail(where, f"{what} {value!r} is not allowed as a name; rule: safe name; allowed: "
+                            f"{SAFE_NAME_RULE}",
+                            hint=f"The {what} becomes part of file and folder names; rename it, e.g. 'S01'.")
+        return value
+
+    def relative_file(self, value: str, where: str) -> str:
+        """`value` if it names a file inside the phase folder (a relative path without '..')."""
+        parts = value.replace("\\", "/").split("/")
+        if not value or value.startswith(("/", "\\")) or ":" in value or any(p in ("", ".", "..") for p in parts):
+            raise self.fail(where, f"file {value!r} is not allowed; rule: the file must lie inside the phase folder "
+                            f"{self.path.parent}; allowed: a file name or a relative path without '..', e.g. "
+                            "'einzelfallfragebogen.csv'",
+                            hint="Copy the file into the phase folder and give its name here.")
+        return value
 
     def get(self, mapping: dict, key: str, where: str, kind: type | tuple = object, default: Any = ...):
         if not isinstance(mapping, dict):
@@ -410,12 +429,12 @@ def load_phase(path: Path) -> PhaseConfig:
     """Read and check a phase.yaml (over the defaults of the project's thinka.yaml)."""
     r = _Reader(Path(path))
     d = r.data = _with_project_defaults(Path(path), r.data)
-    phase = str(r.get(d, "phase", "phase.yaml", (str, int)))
+    phase = r.safe_name(str(r.get(d, "phase", "phase.yaml", (str, int))), "phase", "phase")
     start, end = r.period(d, "period", "phase.yaml")
     sites = []
     for i, s in enumerate(r.get(d, "sites", "phase.yaml", list)):
         where = f"sites[{i}]"
-        code = str(r.get(s, "code", where, (str, int)))
+        code = r.safe_name(str(r.get(s, "code", where, (str, int))), f"{where}.code", "site code")
         if code == ALL_SITES:
             raise r.fail(where, f"site code {ALL_SITES!r} is reserved for the total over all sites")
         sites.append(Site(code, str(r.get(s, "name", where, str)), bool(r.get(s, "steering_group", where, bool))))
@@ -427,13 +446,14 @@ def load_phase(path: Path) -> PhaseConfig:
     instruments = {}
     for iid, spec in r.get(d, "instruments", "phase.yaml", dict).items():
         where = f"instruments.{iid}"
+        r.safe_name(str(iid), where, "instrument id")
         fstart, fend = r.period(spec, "field_period", where)
         which = r.get(spec, "sites", where, str, default="all")
         if which not in ("all", "steering_group"):
             raise r.fail(f"{where}.sites", f"expected 'all' or 'steering_group', got {which!r}")
         instruments[iid] = Instrument(
             id=iid,
-            file=str(r.get(spec, "file", where, str)),
+            file=r.relative_file(str(r.get(spec, "file", where, str)), f"{where}.file"),
             dimension=str(r.get(spec, "dimension", where, str)),
             method=str(r.get(spec, "method", where, str)),
             field_start=fstart,
@@ -573,7 +593,7 @@ def load_codebook(path: Path) -> Codebook:
 
     dimensions = tuple(
         Dimension(
-            str(r.get(x, "id", f"dimensions[{i}]", str)),
+            r.safe_name(str(r.get(x, "id", f"dimensions[{i}]", str)), f"dimensions[{i}].id", "dimension id"),
             str(r.get(x, "label", f"dimensions[{i}]", str)),
             str(r.get(x, "heading", f"dimensions[{i}]", str, default=x.get("label", ""))),
             str(r.get(x, "notebook", f"dimensions[{i}]", str, default=f"{x.get('id')}.ipynb")),

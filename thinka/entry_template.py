@@ -193,7 +193,7 @@ def write_template(path: Path, config: PhaseConfig, codebook: Codebook, codebook
     meta.sheet_state = "hidden"
     buf = _io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    return atomic_write_bytes(path, buf.getvalue(), within=path.parent)  # the office chose this file
 
 
 # ----------------------------------------------------------------------------------------------------------------

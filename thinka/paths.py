@@ -8,6 +8,7 @@ holds the marker. Never the folder thinka is installed in.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +41,16 @@ def find_project(root: str | Path | None = None, *, start: Path | None = None) -
         if (folder / MARKER).is_file():
             return folder
     raise ThinkaError(f"No thinka project found in {here} or any folder above it (no {MARKER}).", hint=_CREATE_HINT)
+
+
+# Names that become folder or file names (phase, site codes, instrument and dimension ids): nothing that can leave
+# a folder ('..', '/', '\\', an absolute path) or hide a file (a leading '.').
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+SAFE_NAME_RULE = "letters A-Z and a-z, digits, '-' and '_', starting with a letter or digit, at most 64 characters"
+
+
+def is_safe_name(name: object) -> bool:
+    return isinstance(name, str) and SAFE_NAME.fullmatch(name) is not None
 
 
 def project_root() -> Path:
@@ -108,6 +119,9 @@ def phase_paths(phase: str, root: Path | None = None) -> PhasePaths:
     """Paths of `phase` in the project `root` (default: `find_project()`); raises a ThinkaError naming the known
     phases if it has no phase.yaml."""
     root = find_project(root)
+    if not is_safe_name(phase):
+        raise ThinkaError(f"Phase name {phase!r} is not allowed: {SAFE_NAME_RULE}.",
+                          hint="Pass the name of a folder below data/raw/, e.g. --phase 2013-2014.")
     paths = PhasePaths(root, phase)
     if not paths.config.is_file():
         known = ", ".join(list_phases(root)) or "none"

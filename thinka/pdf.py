@@ -40,4 +40,4 @@ def write_pdf(html_path: Path, pdf_path: Path) -> Path:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     document = HTML(string=data.decode("utf-8"), base_url=None, media_type="print")
     pdf = document.write_pdf(pdf_identifier=pdf_identifier(data))
-    return atomic_write_bytes(pdf_path, pdf)
+    return atomic_write_bytes(pdf_path, pdf, within=html_path.parent)  # the PDF goes beside the page it prints

@@ -23,7 +23,7 @@ import thinka
 from thinka.clean import clean_instrument
 from thinka.codebook import Codebook, PhaseConfig, check_consistency, load_codebook, load_phase
 from thinka.errors import ThinkaError
-from thinka.io import atomic_write_bytes, atomic_write_text, parquet_bytes, sha256_file
+from thinka.io import atomic_write_bytes, atomic_write_text, is_within, parquet_bytes, safe_join, sha256_file
 from thinka.paths import PhasePaths
 from thinka.validate import ValidationError, ValidationReport, validate_phase
 
@@ -74,9 +74,10 @@ def source_hash(package_dir: Path = _PACKAGE_DIR) -> str:
     return h.hexdigest()
 
 
-def _hash_inputs(files: dict[str, Path]) -> dict[str, str | None]:
-    # A missing instrument file hashes to None; validation reports it.
-    return {name: (sha256_file(p) if p.is_file() else None) for name, p in sorted(files.items())}
+def _hash_inputs(files: dict[str, Path], folder: Path) -> dict[str, str | None]:
+    # A missing instrument file, or one that resolves outside the phase folder (never opened), hashes to None;
+    # validation reports both.
+    return {name: (sha256_file(p) if p.is_file() and is_within(p, folder) else None) for name, p in sorted(files.items())}
 
 
 def _read_manifest(path: Path) -> dict | None:
@@ -119,7 +120,7 @@ def _write_outputs(out_dir: Path, frames: dict[str, pd.DataFrame]) -> dict[str, 
     digests = {}
     for name, df in sorted(frames.items()):
         data = parquet_bytes(df)
-        atomic_write_bytes(out_dir / name, data)
+        atomic_write_bytes(safe_join(out_dir, name), data, within=out_dir)
         digests[name] = hashlib.sha256(data).hexdigest()
     return digests
 
@@ -153,7 +154,7 @@ def process_phase(paths: PhasePaths, *, force: bool = False) -> ProcessResult:
         "thinka_version": thinka.__version__,
         "disclosure_threshold": config.disclosure_threshold,
         "source_sha256": source_hash(),
-        "inputs": _hash_inputs(input_files(paths, config)),
+        "inputs": _hash_inputs(input_files(paths, config), paths.raw),
     }
     old = _read_manifest(manifest_path)
     if not force and _is_current(old, fingerprint, out_dir):
@@ -172,7 +173,8 @@ def process_phase(paths: PhasePaths, *, force: bool = False) -> ProcessResult:
     digests = _write_outputs(out_dir, frames)
     removed = _remove_stale(out_dir, set(frames))
     manifest = {**fingerprint, "outputs": digests, "rows": {iid: len(df) for iid, df in sorted(records.items())}}
-    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
+    atomic_write_text(manifest_path, json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
+                      within=out_dir)
     return ProcessResult(
         config.phase, False, {name: out_dir / name for name in sorted(frames)}, manifest_path,
         {iid: len(df) for iid, df in records.items()}, removed, report,

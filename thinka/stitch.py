@@ -580,34 +580,35 @@ def write_chart_data(paths: PhasePaths, out_dir: Path, codebook, config) -> list
         return []
     from thinka import api
     from thinka.build import Unit, api_units
-    from thinka.io import atomic_write_text
+    from thinka.io import atomic_write_text, csv_text, safe_join
 
     dims = {s.id: s.dimension for s in codebook.sections}
     units = [Unit(d.id, site) for d in codebook.dimensions for site in (ALL_SITES, *config.site_codes)]
     bundles = api_units(paths, config, codebook, units)
     written = []
     for site in (ALL_SITES, *config.site_codes):
-        folder = out_dir / "daten" if site == ALL_SITES else out_dir / "daten" / "standorte" / site
+        folder = out_dir / "daten" if site == ALL_SITES else safe_join(out_dir / "daten" / "standorte", site)
         for sb in codebook.schaubilder:
             frame = api.chart_data(bundles[Unit(dims[sb.section], site)], sb.number)
             path = folder / f"schaubild_{sb.number:02d}.csv"
-            atomic_write_text(path, frame.to_csv(sep=";", index=False, lineterminator="\n"))
+            atomic_write_text(path, csv_text(frame), within=out_dir)
             written.append(path)
     return written
 
 
-def _write_page(path: Path, nb, *, title: str, config, build: dt.datetime, body_class: str) -> Path:
+def _write_page(path: Path, nb, *, title: str, config, build: dt.datetime, body_class: str, within: Path) -> Path:
     from thinka.io import atomic_write_text
 
     lang = str(config.report.get("language", "de"))
     doc = export_html(nb, title=title, lang=lang, meta=page_meta(config, build), body_class=body_class)
-    atomic_write_text(path, finish_html(doc))
+    atomic_write_text(path, finish_html(doc), within=within)
     return path
 
 
 def stitch_phase(paths: PhasePaths, out_dir: Path, notebooks: Notebooks, *, code_hash: str) -> list[Path]:
     """Write datenreport.html, standorte/<site>.html and daten/*.csv into `out_dir`; return the files written."""
     from thinka.codebook import load_codebook, load_phase
+    from thinka.io import safe_join
 
     config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -620,10 +621,10 @@ def stitch_phase(paths: PhasePaths, out_dir: Path, notebooks: Notebooks, *, code
                               build=build, code_hash=code_hash, manifest=manifest_inputs(paths.processed))
     title = config.report["title"]
     written.insert(0, _write_page(out_dir / REPORT_FILE, merge_cells(cells), title=title, config=config,
-                                  build=build, body_class="datenreport"))
+                                  build=build, body_class="datenreport", within=out_dir))
     for site in config.site_codes:
         nb = merge_cells(site_cells(config, codebook, notebooks, site))
         name = config.site(site).name
-        written.append(_write_page(out_dir / "standorte" / f"{site}.html", nb, title=f"{name} – {title}",
-                                   config=config, build=build, body_class="standort"))
+        written.append(_write_page(safe_join(out_dir / "standorte", f"{site}.html"), nb, title=f"{name} – {title}",
+                                   config=config, build=build, body_class="standort", within=out_dir))
     return written

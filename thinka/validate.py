@@ -5,7 +5,9 @@ vectorised; only offending rows become `Violation`s, so a clean 10,000-row file 
 
 Rules (the `rule` text of a Violation starts with these words):
 
-- file: ``file missing``, ``unreadable file``, ``no data rows``
+- file: ``file outside the phase folder`` (also through a symbolic link), ``file missing``, ``unreadable file``
+  (with the row and column of the damage where `thinka.io` names one: a cut-off row, an unclosed quote, a NUL
+  byte, an over-long cell, an unaccepted separator), ``no data rows``
 - columns: ``missing required column`` (codebook.required_columns), ``unknown column``
 - blanks: ``empty id`` (id columns), ``blank where required`` (site, date, quarter, integer and code columns;
   only text columns and items may be blank)
@@ -30,7 +32,7 @@ import pandas as pd
 
 from thinka.codebook import Codebook, PhaseConfig, Scale, check_consistency, load_codebook, load_phase
 from thinka.errors import ThinkaError
-from thinka.io import RawTable, read_table
+from thinka.io import RawTable, TableError, is_within, read_table
 from thinka.paths import PhasePaths
 
 _INT = r"[+-]?\d+"
@@ -85,7 +87,11 @@ class ValidationReport:
 
 
 class ValidationError(ThinkaError):
-    """Raised by `process_phase` when the raw files break the data contract; carries the full report."""
+    """Raised by `process_phase` when the raw files break the data contract; carries the full report.
+
+    Exit code 1 (problems found in the data), like `thinka validate`; 2 stays for unusable input or configuration."""
+
+    exit_code = 1
 
     def __init__(self, report: ValidationReport, limit: int | None = 50):
         self.report = report
@@ -340,6 +346,13 @@ def validate_phase(paths: PhasePaths, config: PhaseConfig | None = None, codeboo
     report = ValidationReport(config.phase)
     for iid, inst in config.instruments.items():
         path = paths.raw / inst.file
+        if not is_within(path, paths.raw):
+            # Checked on the resolved path: phase.yaml is checked for '..' when loaded, but a symlink can point out.
+            report.violations.append(Violation(inst.file, None, None, str(path.resolve()),
+                                               "file outside the phase folder", f"a file inside {paths.raw}",
+                                               f"phase.yaml instruments.{iid}.file (or a symbolic link) points "
+                                               "outside; copy the file into the phase folder"))
+            continue
         if not path.is_file():
             report.violations.append(Violation(inst.file, None, None, None, "file missing",
                                                f"a CSV, XLSX or SPSS .sav file at {path}",
@@ -347,6 +360,11 @@ def validate_phase(paths: PhasePaths, config: PhaseConfig | None = None, codeboo
             continue
         try:
             raw = _read_instrument(path, iid, config, codebook, report)
+        except TableError as exc:
+            report.violations.append(Violation(inst.file, exc.row, exc.column, exc.value,
+                                               f"unreadable file: {exc.rule}: {exc.problem.rstrip('.')}",
+                                               exc.allowed, exc.hint))
+            continue
         except ThinkaError as exc:
             report.violations.append(Violation(inst.file, None, None, None, f"unreadable file: {exc.message}",
                                                "CSV, XLSX or SPSS .sav with one header row", exc.hint))
