@@ -1,6 +1,6 @@
 """Phase configuration and codebook: load the two YAML files of a phase into typed, checked objects.
 
-Nothing here knows ThINKA: labels, scales, items, sites and Schaubilder all come from the YAML files, so a second
+Nothing here knows any programme: labels, scales, items, sites and Schaubilder all come from the YAML files, so a second
 programme adopts thinka by writing its own `phase.yaml` and `codebook.yaml`.
 """
 
@@ -250,7 +250,7 @@ class Schaubild:
 
     @property
     def label(self) -> str:
-        """'Schaubild 4 – Zufriedenheit mit ThINKA-Vorhaben am Standort' (the list of Schaubilder)."""
+        """'Schaubild 4 – <title>' (the list of Schaubilder)."""
         return f"Schaubild {self.number} – {self.title}"
 
     @property

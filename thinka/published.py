@@ -146,7 +146,7 @@ def _fact_key(path: Path, label: str, value: Any) -> str:
     if not isinstance(value, str) or not is_valid_key(value):
         raise _fail(
             path, label, "fact", value,
-            "a fact key such as item.<id>.top2, item.<id>.share.1+2, schaubild.<n>.n, stats.personen",
+            "a fact key such as item.<id>.top2, item.<id>.share.1+2, schaubild.<n>.n, stats.<measure>",
             hint="The key grammar is documented at the top of thinka/facts.py.",
         )
     return value

@@ -512,7 +512,7 @@ def _tabelle_1_block(markup: str) -> tuple[str, tuple[str, str]]:
 # under report.chapters.
 CHAPTERS = {
     "vorwort": "Vorwort",
-    "kapitel_a": "Kapitel A – Ziele von ThINKA",
+    "kapitel_a": "Kapitel A – Ziele und Vorgehen",
     "kapitel_b": "Kapitel B – Befragungsergebnisse",
     "kapitel_c": "Kapitel C – Resümee und Schlussfolgerungen",
     "auf_einen_blick": "Die wichtigsten Ergebnisse auf einen Blick",

@@ -9,7 +9,7 @@ data is written as a *binding*::
 
 The part before ``|`` is the number as the author wrote it (German format: ``82``, ``2,2``, ``1.457``; a rank fact
 may bind a label instead: ``{{Schulden|item.problem.rank.1}}``); the part after it is a fact key of
-:mod:`thinka.facts` (``item.<id>.top2``, ``stats.personen``, ``instrument.<id>.n``, ...).
+:mod:`thinka.facts` (``item.<id>.top2``, ``stats.<measure>``, ``instrument.<id>.n``, ...).
 
 * :func:`render` replaces each binding with the formatted computed value (``thinka.facts.format_fact``), so the
   report always prints the current data.
@@ -187,7 +187,7 @@ def _unknown_key_error(key: str, facts: Mapping[str, Any], where: str) -> Thinka
     allowed = f" Close keys: {', '.join(close)}." if close else ""
     return ThinkaError(
         f"{where}: unknown fact key {key!r}.{allowed}",
-        hint="Fact keys follow thinka.facts (item.<id>.top2, stats.personen, ...); run `thinka check-texts`.",
+        hint="Fact keys follow thinka.facts (item.<id>.top2, stats.<measure>, ...); run `thinka check-texts`.",
     )
 
 
