@@ -16,8 +16,9 @@ so the union over that interval is exact — no enumeration of vectors is needed
 column gives the top share; the extreme means fill the site's r answers greedily from the lowest / highest codes.
 Multiple response has no fixed row sums: x_io ∈ [max(0, h_o − Σ_j≠i r_j), min(r_i, h_o)].
 
-A hidden quantity is *derivable* if its bounds collapse to one value and the overall row alone (every site with
-data hidden) does not already imply it. Zero cells (a count or share pinned at 0) count only when the rules
+A hidden quantity is *derivable* if its bounds collapse to one value and hiding every site with data (each with
+its mark and cap) would not pin it too: what the overall row, the marks and the returned questionnaires imply
+alone (e.g. 100 % agreement overall) no suppression can protect; it is residual risk, not a finding. Zero cells (a count or share pinned at 0) count only when the rules
 protect zeros; a share pinned at 100 %, a pinned positive count, top share or mean always count; a pinned n counts
 unless the rules show exact n.
 """
@@ -192,14 +193,17 @@ def hidden_bounds(group: Group, rules) -> dict[str, dict]:
     return {v.site: _table_bounds(group, h, big_r, ranges[i]) for i, v in enumerate(hidden) if ranges[i][0] <= ranges[i][1]}
 
 
-def _baseline(group: Group, rules) -> tuple[Group, Rules]:
-    """The same group with every site that has data hidden (n ≥ 1, at most its cap): what the overall row alone
-    implies. Sites known to have no answers stay known."""
-    sites = tuple(
-        v if v.reason in ("no_answers", "not_applicable") else SiteView(v.site, "secondary", cap=v.cap)
-        for v in group.sites
-    )
-    return replace(group, sites=sites), Rules(threshold=1, protect_zeros=rules.protect_zeros, exact_n=False)
+def _baseline(group: Group, rules) -> Group:
+    """The same group with every site that has data hidden, each with the mark it would carry (primary below the
+    threshold, else secondary) and its cap: what no further suppression can take away from the reader — the
+    overall row, the marks and the returned questionnaires. Sites known to have no answers stay known."""
+    def hide(v: SiteView) -> SiteView:
+        if v.reason in ("no_answers", "not_applicable") or v.hidden:
+            return v
+        reason = "primary" if (v.n or 0) < rules.threshold else "secondary"
+        return SiteView(v.site, reason, n=v.n if rules.exact_n else None, cap=v.cap)
+
+    return replace(group, sites=tuple(hide(v) for v in group.sites))
 
 
 def _counts(what: str, value: float, rules) -> bool:
@@ -229,7 +233,7 @@ def derivable(group: Group, rules) -> list[Finding]:
     bounds = hidden_bounds(group, rules)
     if not bounds:
         return []
-    base = hidden_bounds(*_baseline(group, rules))
+    base = hidden_bounds(_baseline(group, rules), rules)
     found = []
     for site, quantities in bounds.items():
         for (what, category), (lo, hi) in quantities.items():
@@ -270,3 +274,106 @@ def format_findings(findings: Sequence[Finding]) -> list[str]:
         unit = " %" if f.what in ("share", "top") else ""
         lines.append(f"{f.site}\t{f.item}\t{what} = {f.value:g}{unit}\t{f.how}")
     return lines
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# groups from the published CSVs (frames as thinka.publish_csv.read_published returns them)
+
+
+@dataclass(frozen=True)
+class ItemInfo:
+    """What the audit takes from the codebook: the instrument (for the returned-questionnaire caps) and whether
+    the item is multiple response. Everything else comes from the published files."""
+
+    instrument: str
+    multiple: bool = False
+
+
+def _text(value) -> str:
+    return "" if value is None or value != value else str(value)
+
+
+def _int_or_none(value) -> int | None:
+    return None if value is None or value != value else int(round(float(value)))
+
+
+def published_caps(responses, rules) -> dict[tuple[str, str], int | None]:
+    """{(instrument, site): most answers the site can have} from ruecklauf.csv (hidden n: below the threshold)."""
+    caps: dict[tuple[str, str], int | None] = {}
+    for row in responses.to_dict("records"):
+        n, reason = _int_or_none(row["n"]), _text(row["reason"])
+        caps[(str(row["instrument"]), str(row["site"]))] = (
+            n if n is not None else rules.threshold - 1 if reason in HIDDEN else 0 if reason == "not_applicable" else None
+        )
+    return caps
+
+
+def _published_site(row: Mapping, counts: Mapping[str, int], cap: int | None) -> SiteView:
+    reason = _text(row["reason"])
+    n = _int_or_none(row["valid_n"])
+    if reason in HIDDEN:
+        return SiteView(str(row["site"]), reason, n=n, cap=cap)
+    if reason:
+        return SiteView(str(row["site"]), reason, n=0)
+    return SiteView(str(row["site"]), "", n=n or 0, counts=dict(counts))
+
+
+def _chart_group(item: str, rows, info: ItemInfo, top_labels: str | None, caps) -> Group:
+    codes = [str(c) for c in dict.fromkeys(rows.sort_values("order")["code"])]
+    labels = dict(zip(rows["code"].astype(str), rows["category"].astype(str), strict=True))
+    counts: dict[str, dict[str, int]] = {}
+    for site, part in rows.groupby(rows["site"].astype(str), sort=False):
+        counts[site] = {str(c): _int_or_none(v) or 0 for c, v in zip(part["code"], part["count"], strict=True)}
+    first = rows.drop_duplicates("site").to_dict("records")
+    total = next(r for r in first if str(r["site"]) == ALL)
+    sites = tuple(
+        _published_site(r, counts.get(str(r["site"]), {}), caps.get((info.instrument, str(r["site"]))))
+        for r in first if str(r["site"]) != ALL
+    )
+    is_grade = rows.loc[rows["site"].astype(str) == ALL, "mean"].notna().any()
+    top = tuple(c for c in codes if top_labels and labels[c] in top_labels.split(" / "))
+    return Group(item, MENTIONS if info.multiple else DISTRIBUTION, tuple(codes), counts[ALL],
+                 _int_or_none(total["valid_n"]) or 0, sites, top,
+                 {c: float(c) for c in codes} if is_grade and not info.multiple else None)
+
+
+def _top_counts(row: Mapping) -> dict[str, int]:
+    n, top = _int_or_none(row["valid_n"]) or 0, row["top"]
+    k = 0 if top is None or top != top else int(round(float(top) * n / 100))
+    return {TOP_CODE: k, REST_CODE: n - k}
+
+
+def _table_group(item: str, rows, info: ItemInfo, caps) -> Group:
+    first = rows.to_dict("records")
+    total = next(r for r in first if str(r["site"]) == ALL)
+    sites = tuple(
+        _published_site(r, _top_counts(r), caps.get((info.instrument, str(r["site"]))))
+        for r in first if str(r["site"]) != ALL
+    )
+    return Group(item, TOP, (TOP_CODE, REST_CODE), _top_counts(total), _int_or_none(total["valid_n"]) or 0, sites)
+
+
+ALL = "all"  # the overall row's site code in the published files (thinka.ALL_SITES)
+
+
+def published_groups(published: Mapping, items: Mapping[str, ItemInfo], rules) -> list[Group]:
+    """One group per published item: the chart's distribution (with the item table's top share where both are
+    published) or the item-table row alone."""
+    charts, tables = published["charts"], published["tables"]
+    caps = published_caps(published["responses"], rules)
+    top_labels = {str(i): _text(t) for i, t in zip(tables.get("item", []), tables.get("top_labels", []), strict=True)}
+    groups = []
+    for item in dict.fromkeys(charts["item"].astype(str)):
+        rows = charts[charts["item"].astype(str) == item]
+        groups.append(_chart_group(item, rows, items.get(item, ItemInfo("")), top_labels.get(item), caps))
+    charted = set(charts["item"].astype(str))
+    for item in dict.fromkeys(tables["item"].astype(str)):
+        if item not in charted:
+            rows = tables[tables["item"].astype(str) == item]
+            groups.append(_table_group(item, rows, items.get(item, ItemInfo("")), caps))
+    return groups
+
+
+def audit_published(published: Mapping, items: Mapping[str, ItemInfo], rules) -> list[Finding]:
+    """Every derivable hidden value in the published files."""
+    return [f for group in published_groups(published, items, rules) for f in derivable(group, rules)]
