@@ -35,7 +35,7 @@ def homogeneous() -> Group:
 def test_homogeneous_hidden_group_pins_100_percent():
     found = pins(derivable(homogeneous(), NO_ZEROS))
     assert found == {("A", "share", "1", 100.0), ("B", "share", "1", 100.0)}
-    assert "all hidden answers in category 1" in derivable(homogeneous(), NO_ZEROS)[0].how
+    assert "all 9 hidden answers in category 1" in derivable(homogeneous(), NO_ZEROS)[0].how
 
 
 def test_zero_cells_count_only_when_protected():
@@ -169,7 +169,7 @@ def test_cli_audit_exit_codes(phase_copy, capsys):
     write_leaky_report(phase_copy.report / "daten")
     assert cli.main(argv) == 1
     out = capsys.readouterr()
-    assert "S01\tx\tshare[1] = 100 %\tall hidden answers in category 1" in out.out
+    assert "S01\tx\tshare[1] = 100 %\tall 9 hidden answers in category 1" in out.out
     assert "derivable" in out.err
 
 

@@ -1,4 +1,5 @@
-"""Disclosure control: primary and secondary suppression, checked on hand-made tables."""
+"""Disclosure control: primary and secondary suppression (base rule, and until the reader model derives nothing),
+checked on hand-made and random tables."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from thinka import ALL_SITES
-from thinka.disclosure import decide, suppress, suppression_summary
+from thinka import ALL_SITES, audit
+from thinka.disclosure import (
+    Publication,
+    decide,
+    decide_until_clean,
+    suppress,
+    suppress_published,
+    suppression_summary,
+)
 
 THRESHOLD = 5
 
@@ -162,9 +170,6 @@ def test_random_tables_end_safe():
 
 # ----------------------------------------------------------------------------------------------------------------
 # suppression that holds against the reader model (thinka.audit)
-
-from thinka import audit  # noqa: E402
-from thinka.disclosure import Publication, decide_until_clean, suppress_published  # noqa: E402
 
 RULES = audit.Rules(threshold=THRESHOLD, protect_zeros=True, exact_n=False)
 VALUES = {"distributions": ("count", "pct"), "summaries": ("top2", "bottom2", "mean"),

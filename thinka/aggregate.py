@@ -494,7 +494,8 @@ def publications(codebook: Codebook) -> dict[str, Publication]:
             instrument=item.instrument,
             chart=None if chart is None else ("mentions" if chart == "mentions" else "distribution"),
             table=item_id in tabled,
-            top=tuple(str(c) for c in scale.top),
+            # a top share per site is published only by the item tables
+            top=tuple(str(c) for c in scale.top) if item_id in tabled else (),
             values={str(c): float(c) for c in scale.codes} if scale.kind == "grade" else None,
         )
     return out

@@ -214,18 +214,18 @@ def _counts(what: str, value: float, rules) -> bool:
     return True
 
 
-def _how(group: Group, what: str, category: str, value: float, bounds: Mapping) -> str:
-    n_lo, n_hi = bounds.get(("n", ""), (None, None))
+def _how(group: Group, what: str, category: str, value: float, hidden_total: int) -> str:
+    """Why the reader can pin the value, in words."""
     hidden = sum(1 for v in group.sites if v.hidden)
-    if what == "n":
-        return f"overall N minus the shown sites leaves {value:g} for {hidden} hidden site(s)"
-    if what in ("share", "count") and value == 0:
-        return f"no hidden answer in category {category}"
-    if what == "share" and value == 100:
-        return f"all hidden answers in category {category}"
     if hidden == 1:
-        return "the only hidden site: overall minus the shown sites"
-    return f"bounds of the hidden cells collapse (n {n_lo}…{n_hi})"
+        return f"the only hidden site: overall minus the shown sites ({hidden_total} answers)"
+    if what == "n":
+        return f"the {hidden_total} hidden answers and the other hidden sites' limits (marks, returned questionnaires)"
+    if what in ("share", "count") and value == 0:
+        return f"none of the {hidden_total} hidden answers in category {category}"
+    if what == "share" and value == 100:
+        return f"all {hidden_total} hidden answers in category {category}"
+    return f"the {hidden_total} hidden answers leave one possible value"
 
 
 def derivable(group: Group, rules) -> list[Finding]:
@@ -234,6 +234,7 @@ def derivable(group: Group, rules) -> list[Finding]:
     if not bounds:
         return []
     base = hidden_bounds(_baseline(group, rules), rules)
+    hidden_total = group.total_n - sum(v.n or 0 for v in group.sites if not v.hidden)
     found = []
     for site, quantities in bounds.items():
         for (what, category), (lo, hi) in quantities.items():
@@ -241,7 +242,7 @@ def derivable(group: Group, rules) -> list[Finding]:
                 continue
             if base.get(site, {}).get((what, category)) == (lo, hi):
                 continue
-            found.append(Finding(group.item, site, what, category, float(lo), _how(group, what, category, lo, quantities)))
+            found.append(Finding(group.item, site, what, category, float(lo), _how(group, what, category, lo, hidden_total)))
     return found
 
 
