@@ -296,8 +296,8 @@ def mention_table(site_counts: dict[str, tuple[int, dict[str, int]]]) -> pd.Data
 
 
 def test_mentions_are_decided_on_their_own():
-    # A (3 respondents) hidden with B (5): nobody hidden chose b, so "nobody at A or B chose b" is derivable;
-    # with zeros protected C (6) is hidden too, after which the b-mentions may sit anywhere among the hidden.
+    # A (3 respondents) hidden with B (5): nobody hidden chose b, so every hidden mention is an a (100 % of
+    # mentions, and zeros for b) whether or not zeros are protected; hiding C (6) too spreads the b-mentions.
     table = mention_table({"A": (3, {"a": 3, "b": 0}), "B": (5, {"a": 5, "b": 0}), "C": (6, {"a": 0, "b": 6}),
                            "D": (20, {"a": 10, "b": 12})})
     pubs = {"m": Publication("q", chart="mentions")}
@@ -305,7 +305,7 @@ def test_mentions_are_decided_on_their_own():
     assert reasons(out) == {"A": "primary", "B": "secondary", "C": "secondary"}
     relaxed = suppress_published({"mentions": table}, pubs, audit.Rules(THRESHOLD, False, False),
                                  value_columns=VALUES)["mentions"]
-    assert reasons(relaxed) == {"A": "primary", "B": "secondary"}
+    assert reasons(relaxed) == {"A": "primary", "B": "secondary", "C": "secondary"}
     assert out.loc[out["suppressed"], ["count", "pct_mentions", "pct_respondents"]].isna().all().all()
 
 

@@ -173,6 +173,11 @@ def _mention_bounds(group: Group, h: Mapping[str, int], i: int, ranges: Sequence
     m_lo = max(sum(lo for lo, _ in out.values()), hidden_m - others_hi * k, lo_i)
     m_hi = min(sum(hi for _, hi in out.values()), hidden_m - others_lo, hi_i * k)
     out[("n", "")] = (m_lo, m_hi)
+    # % of mentions: 100 when no other option can have a hidden mention at the site, 0 when this one cannot;
+    # otherwise left open (a hidden site has at least one mention, so the share is defined).
+    for o in group.categories:
+        others_zero = all(out[("count", p)][1] == 0 for p in group.categories if p != o)
+        out[("share", o)] = (100.0, 100.0) if others_zero else (0.0, 0.0) if out[("count", o)][1] == 0 else (0.0, 100.0)
     return out
 
 
