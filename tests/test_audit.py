@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from test_build import full_build, session_build  # noqa: F401 (fixture)
+
 from thinka import audit, cli
 from thinka.audit import DISTRIBUTION, MENTIONS, TOP, Group, ItemInfo, Rules, SiteView, derivable, returned_cap
 from thinka.publish_csv import (
@@ -228,3 +230,10 @@ def test_shipped_phase_csv_numbers_stay_numbers(published_phase):
         rows = list(csv.DictReader(f, delimiter=";"))
     assert rows and all(r["count"].isdigit() and r["valid_n"].isdigit() for r in rows if r["site"] == "all")
     float(rows[0]["pct"])
+
+
+@pytest.mark.slow
+def test_built_report_publishes_nothing_derivable(full_build, capsys):
+    paths, result, _ = full_build
+    assert result.ok, result.summary()
+    assert cli.main(["audit", "--root", str(paths.root), "--phase", paths.phase]) == 0, capsys.readouterr().out
