@@ -235,10 +235,8 @@ def item_reasons(distributions: pd.DataFrame, summaries: pd.DataFrame, publicati
         ns = _ns(summ if len(summ) else dist, "valid_n")
         counts = _counts_by_site(dist, "code") if len(dist) else _top_from_summaries(summ, ns)
         pub = publications.get(item, Publication())
-        if len(dist) == 0 and pub.chart == "distribution":
+        if len(dist) == 0:  # no distribution (count scales): only an item table can show it, as top share and n
             pub = Publication(pub.instrument, None, pub.table, (audit.TOP_CODE,))
-        elif len(dist) == 0:
-            pub = Publication(pub.instrument, pub.chart, pub.table, (audit.TOP_CODE,))
         caps = _caps(responses, pub.instrument, rules)
         codes = [str(c) for c in dict.fromkeys(dist.sort_values("order")["code"])] if len(dist) else []
         make = (lambda r, pub=pub, counts=counts, ns=ns, caps=caps, codes=codes, item=item:
