@@ -237,3 +237,21 @@ def test_built_report_publishes_nothing_derivable(full_build, capsys):
     paths, result, _ = full_build
     assert result.ok, result.summary()
     assert cli.main(["audit", "--root", str(paths.root), "--phase", paths.phase]) == 0, capsys.readouterr().out
+
+
+def test_chart_csv_blanks_hidden_values_and_n_unless_exact_n():
+    from thinka.publish_csv import chart_csv
+
+    frame = pd.DataFrame([
+        {"schaubild": 1, "item": "x", "series": "x", "site": s, "site_label": s, "category": "c", "code": "1",
+         "order": 1, "pct": 50.0, "count": 2.0, "valid_n": 4.0, "mean": 1.5, "suppressed": r in ("primary", "secondary"),
+         "reason": r}
+        for s, r in [("A", ""), ("B", "primary"), ("C", "secondary"), ("D", "no_answers"), ("E", "not_applicable")]
+    ])
+    out = chart_csv(frame, RULES)
+    assert list(out.columns) == CHART_CSV_COLUMNS
+    assert out["mark"].tolist() == ["", ".", ".", ".", "x"]
+    assert out.loc[1:2, ["pct", "count", "valid_n", "mean"]].isna().all().all()
+    assert out.loc[0, "count"] == 2 and str(out["count"].dtype) == "Int64"
+    exact = chart_csv(frame, Rules(5, True, True))
+    assert exact["valid_n"].tolist()[:3] == [4, 4, 4] and exact.loc[1:2, "pct"].isna().all()
