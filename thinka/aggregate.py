@@ -13,13 +13,14 @@ of the codebook. Every allowed site of an instrument appears, also with no rows 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
 from thinka import ALL_SITES
 from thinka.codebook import INTERVIEW_COLUMNS, Codebook, PhaseConfig, Scale
-from thinka.disclosure import suppress
+from thinka.disclosure import Publication, suppress_published
 
 DISTRIBUTION_KINDS = ("ordinal", "grade", "nominal")
 """Scale kinds tabulated level by level in `distributions`."""
@@ -480,6 +481,26 @@ def _responses(records, config, codebook) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else _frame([], "responses")
 
 
+def publications(codebook: Codebook) -> dict[str, Publication]:
+    """How each item is published (Schaubild: full distribution or mentions; item table: top share and n): what
+    the disclosure decision must protect."""
+    charts = {item: sb.chart for sb in codebook.schaubilder for item in sb.items}
+    tabled = {item for table in codebook.item_tables for item in table.items}
+    out = {}
+    for item_id, item in codebook.items.items():
+        scale = codebook.scales[item.scale]
+        chart = charts.get(item_id)
+        out[item_id] = Publication(
+            instrument=item.instrument,
+            chart=None if chart is None else ("mentions" if chart == "mentions" else "distribution"),
+            table=item_id in tabled,
+            # a top share per site is published only by the item tables
+            top=tuple(str(c) for c in scale.top) if item_id in tabled else (),
+            values={str(c): float(c) for c in scale.codes} if scale.kind == "grade" else None,
+        )
+    return out
+
+
 def build_tables(
     records: Mapping[str, pd.DataFrame],
     config: PhaseConfig,
@@ -489,14 +510,16 @@ def build_tables(
 ) -> dict[str, pd.DataFrame]:
     """Every tidy table of docs/architecture.md, keyed by file stem, with disclosure control applied.
 
-    `records` maps every instrument id of `config` to its cleaned record frame. `threshold` defaults to the
+    `records` maps every instrument id of `config` to its cleaned record frame. `threshold` overrides the
     phase's disclosure threshold. distributions, summaries and mentions are suppressed per (item, site) by
-    `thinka.disclosure.suppress`; projektstatistik, responses and the interview tables are not (see there).
+    `thinka.disclosure.suppress_published` under the phase's `DisclosureRules`, modelling what the report
+    publishes of each item (`publications`) and the returned questionnaires per site; projektstatistik,
+    responses and the interview tables are not suppressed (see there).
     """
     missing = [iid for iid in config.instruments if iid not in records]
     if missing:
         raise ValueError(f"No cleaned records for instruments {missing}.")
-    threshold = config.disclosure_threshold if threshold is None else threshold
+    rules = config.disclosure if threshold is None else replace(config.disclosure, threshold=threshold)
     tables = {
         "distributions": _item_table(
             "distributions", distributions, lambda _, scale: scale.kind in DISTRIBUTION_KINDS, records, config, codebook
@@ -508,8 +531,11 @@ def build_tables(
             "mentions", mentions, lambda item, _: item.is_multiple_response, records, config, codebook
         ),
     }
-    tables = {name: suppress(frame, threshold, **DISCLOSURE[name]) for name, frame in tables.items()}
+    tables["responses"] = _responses(records, config, codebook)
+    tables.update(suppress_published(
+        tables, publications(codebook), rules, site_order=config.site_codes,
+        value_columns={name: DISCLOSURE[name]["value_columns"] for name in ("distributions", "summaries", "mentions")},
+    ))
     tables["projektstatistik"] = _projektstatistik(records, config, codebook)
     tables.update(_all_interview_tables(records, config, codebook))
-    tables["responses"] = _responses(records, config, codebook)
     return tables

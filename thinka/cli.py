@@ -1,4 +1,4 @@
-"""Command line: `thinka validate | process | compare | check-texts | build | phases`.
+"""Command line: `thinka validate | process | compare | check-texts | build | audit | phases`.
 
 Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: $THINKA_ROOT, else
 the project found from the working directory upwards by its `thinka.yaml`). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
@@ -213,6 +213,29 @@ def cmd_build(args) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+def cmd_audit(args) -> int:
+    from thinka.audit import ItemInfo, audit_published, format_findings
+    from thinka.codebook import load_codebook, load_phase
+    from thinka.publish_csv import read_published
+
+    paths = _paths(args)
+    daten = paths.report / "daten"
+    if not daten.is_dir():
+        raise ThinkaError(f"No published data files in {daten}.", hint="Run `thinka build` first.")
+    config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+    items = {i: ItemInfo(item.instrument, item.is_multiple_response) for i, item in codebook.items.items()}
+    findings = audit_published(read_published(daten), items, config.disclosure)
+    for line in format_findings(findings):
+        print(line)
+    units = len({(f.item, f.site) for f in findings})
+    if findings:
+        print(f"Phase {paths.phase}: {len(findings)} hidden values of {units} hidden site values are derivable "
+              f"from {daten}.", file=sys.stderr)
+        return EXIT_PROBLEMS
+    print(f"Phase {paths.phase}: no hidden value is derivable from the files in {daten}.")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="thinka",
@@ -259,6 +282,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("audit", parents=[common], help="check that no hidden site value can be derived from report/<phase>/daten/")
+    p.set_defaults(func=cmd_audit)
     return parser
 
 

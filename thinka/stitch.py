@@ -575,25 +575,10 @@ def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
 
 
 def write_chart_data(paths: PhasePaths, out_dir: Path, codebook, config) -> list[Path]:
-    """daten/schaubild_NN.csv (all sites) and daten/standorte/<site>/schaubild_NN.csv via thinka.api.chart_data."""
-    if not (paths.processed / "manifest.json").is_file():
-        return []
-    from thinka import api
-    from thinka.build import Unit, api_units
-    from thinka.io import atomic_write_text, csv_text, safe_join
+    """Every CSV of daten/ (charts, item tables, returned questionnaires): see thinka.publish_csv."""
+    from thinka.publish_csv import write_published_csvs
 
-    dims = {s.id: s.dimension for s in codebook.sections}
-    units = [Unit(d.id, site) for d in codebook.dimensions for site in (ALL_SITES, *config.site_codes)]
-    bundles = api_units(paths, config, codebook, units)
-    written = []
-    for site in (ALL_SITES, *config.site_codes):
-        folder = out_dir / "daten" if site == ALL_SITES else safe_join(out_dir / "daten" / "standorte", site)
-        for sb in codebook.schaubilder:
-            frame = api.chart_data(bundles[Unit(dims[sb.section], site)], sb.number)
-            path = folder / f"schaubild_{sb.number:02d}.csv"
-            atomic_write_text(path, csv_text(frame), within=out_dir)
-            written.append(path)
-    return written
+    return write_published_csvs(paths, out_dir, codebook, config)
 
 
 def _write_page(path: Path, nb, *, title: str, config, build: dt.datetime, body_class: str, within: Path) -> Path:
