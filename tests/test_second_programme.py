@@ -98,3 +98,4 @@ def test_builds_its_full_datenreport_from_its_own_folder(nrw, monkeypatch, capsy
     assert "Kapitel A – Ziele und Vorgehen des Modellprojekts" in html and "Fallmanagement für Zugewanderte" in html
     assert "ThINKA" not in html  # nothing of the first programme leaks into the second one's report
     assert "Mülheim an der Ruhr" in (report / "standorte" / "K01.html").read_text(encoding="utf-8")
+    assert cli.main(["audit"]) == 0, capsys.readouterr()  # its own disclosure rules hold in its published outputs
