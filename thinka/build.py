@@ -429,7 +429,7 @@ def notebook_files(paths: PhasePaths, codebook) -> dict[str, Path]:
 
 
 def stitch_key(paths: PhasePaths, unit_keys: dict[str, str], source_hash: str, versions: dict, *, engine: str,
-               pdf: bool) -> str:
+               pdf: bool, pdf_variant: str = "") -> str:
     """sha256 over everything the stitched report shows beyond the executed notebooks."""
     return sha256_json({
         "units": unit_keys,
@@ -444,6 +444,7 @@ def stitch_key(paths: PhasePaths, unit_keys: dict[str, str], source_hash: str, v
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH"),
         "engine": engine,
         "pdf": pdf,
+        "pdf_variant": pdf_variant,
     })
 
 
@@ -452,7 +453,8 @@ def _report_complete(paths: PhasePaths, pdf: bool) -> bool:
 
 
 def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: int | None = None,
-                engine: str = "nbconvert", progress: bool = True, pdf: bool = True) -> BuildResult:
+                engine: str = "nbconvert", progress: bool = True, pdf: bool = True,
+                pdf_variant: str | None = None) -> BuildResult:
     """Process the data, execute stale units, and (if every unit succeeded) publish report/<phase>/."""
     from thinka.codebook import load_codebook, load_phase
 
@@ -461,6 +463,7 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
     if jobs is not None and jobs < 1:
         raise ThinkaError(f"--jobs must be at least 1, got {jobs}.")
     config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+    variant = _pdf_variant(config, pdf_variant)  # checked before any unit runs
     notebooks = notebook_files(paths, codebook)
     _process(paths)
 
@@ -502,10 +505,11 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
         result.report = None
         result.seconds = time.perf_counter() - started
         return result
-    key = stitch_key(paths, {n: keys[n] for n in sorted(keys)}, source_hash, versions, engine=engine, pdf=pdf)
+    key = stitch_key(paths, {n: keys[n] for n in sorted(keys)}, source_hash, versions, engine=engine, pdf=pdf,
+                     pdf_variant=variant)
     if cache.get("stitch") != key or not _report_complete(paths, pdf):
         result.outputs = publish_report(paths, {(u.dimension, u.site): unit_notebook(paths, u) for u in all_units},
-                                        code_hash=source_hash, engine=engine, pdf=pdf)
+                                        code_hash=source_hash, engine=engine, pdf=pdf, pdf_variant=variant)
         cache["stitch"] = key
         save_cache(paths, cache)
         result.stitched = True
@@ -532,8 +536,15 @@ def _report_folder(paths: PhasePaths) -> Path:
     return target
 
 
+def _pdf_variant(config, requested: str | None) -> str:
+    """--pdf-variant, else report.pdf_variant of phase.yaml / thinka.yaml, else PDF/UA-1; checked."""
+    from thinka.pdf import DEFAULT_VARIANT, check_variant
+
+    return check_variant(requested or str(config.report.get("pdf_variant", DEFAULT_VARIANT)))
+
+
 def publish_report(paths: PhasePaths, notebooks: dict[tuple[str, str], Path], *, code_hash: str,
-                   engine: str = "nbconvert", pdf: bool = True) -> list[Path]:
+                   engine: str = "nbconvert", pdf: bool = True, pdf_variant: str | None = None) -> list[Path]:
     """Stitch (and print) into a temporary folder beside report/<phase>/, then swap it in.
 
     The swap is the very last step: whatever fails before it (stitching, chart CSVs, Quarto, the PDF) leaves the
@@ -553,7 +564,8 @@ def publish_report(paths: PhasePaths, notebooks: dict[tuple[str, str], Path], *,
         if pdf:
             from thinka.pdf import write_pdf
 
-            written.append(write_pdf(tmp / "datenreport.html", tmp / "datenreport.pdf"))
+            written.append(write_pdf(tmp / "datenreport.html", tmp / "datenreport.pdf",
+                                     variant=pdf_variant or "pdf/ua-1"))
         # Everything that can fail happens before the swap, even naming the published files.
         published = [target / _inside(p, tmp) for p in written]
         swap_dir(tmp, target)

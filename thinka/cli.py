@@ -206,6 +206,7 @@ def cmd_build(args) -> int:
         engine=args.engine,
         progress=not args.no_progress,
         pdf=not args.no_pdf,
+        pdf_variant=args.pdf_variant,
     )
     elapsed = time.perf_counter() - started
     print(result.summary() if hasattr(result, "summary") else str(result))
@@ -280,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=None, help="parallel notebook processes (default: up to 3, one per core)")
     p.add_argument("--engine", choices=["nbconvert", "quarto"], default="nbconvert", help="how to render (quarto needs a `quarto` on PATH)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    p.add_argument("--pdf-variant", help="pdf/ua-1 (accessible, the default) or pdf/a-3a / pdf/a-2a (archiving, tagged); "
+                   "default: report.pdf_variant of the configuration")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("audit", parents=[common], help="check that no hidden site value can be derived from report/<phase>/daten/")
