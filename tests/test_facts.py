@@ -57,10 +57,10 @@ def test_format_number_and_percent():
     assert format_number(9417.4) == "9.417"
     assert format_number(1234567.25, 1) == "1.234.567,3"
     assert format_number(2.25, 1) == "2,3"
-    assert format_number(None) == "•"
+    assert format_number(None) == "."
     assert format_percent(81.818) == "82\u00a0%"
     assert format_percent(36.36, 1) == "36,4\u00a0%"
-    assert format_percent(float("nan")) == "•"
+    assert format_percent(float("nan")) == "."
 
 
 @pytest.mark.parametrize(
@@ -73,8 +73,8 @@ def test_format_number_and_percent():
         (Fact("a", 1457, "count"), "1.457"),
         (Fact("a", 51.67, "count"), "52"),
         (Fact("a", "Schulden", "text"), "Schulden"),
-        (Fact("a", None, "percent"), "•"),
-        (Fact("a", None, "text"), "•"),
+        (Fact("a", None, "percent"), "."),
+        (Fact("a", None, "text"), "."),
     ],
 )
 def test_format_fact(fact, text):
@@ -302,7 +302,7 @@ def test_site_facts_and_suppression(tables, config, codebook):
     assert s01["sites.n"].value == 1
     s03 = compute_facts(tables, config, codebook, site="S03")
     assert s03["item.anerkennung.top2"].value is None
-    assert format_fact(s03["item.anerkennung.top2"]) == "•"
+    assert format_fact(s03["item.anerkennung.top2"]) == "."
     assert s03["item.anerkennung.share.1+2"].value is None
     assert s03["item.anerkennung.pct.1"].value is None
 

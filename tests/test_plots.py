@@ -104,7 +104,8 @@ def test_small_segments_have_no_label():
     scale = Scale("t", "ordinal", (Level(1, "ja"), Level(2, "teils"), Level(3, "nein")), top=(1,), bottom=(3,))
     df = pd.DataFrame({"series": "s", "site": ALL_SITES, "site_label": "Alle Standorte",
                        "category": ["ja", "teils", "nein"], "order": [1, 2, 3], "pct": [60.0, 36.5, 3.49],
-                       "count": [1.0, 1.0, 1.0], "valid_n": 3.0, "mean": float("nan"), "suppressed": False})
+                       "count": [1.0, 1.0, 1.0], "valid_n": 3.0, "mean": float("nan"), "suppressed": False,
+                       "reason": ""})
     fig = plots.stacked_figure(df, scale)
     texts = [t.get_text() for t in fig.axes[0].texts]
     plt.close(fig)
@@ -124,22 +125,49 @@ def test_site_page_shows_site_and_all_bars(unit):
     assert "soziale Integration, Standort 01 (Platzhalter):" in alt and "berufliche Integration, Alle Standorte:" in alt
 
 
-def test_suppressed_site_shows_bullet_and_note(unit):
+def test_suppressed_site_shows_the_mark_and_the_true_reason(unit):
     u = unit("sozialraum", SUPPRESSED_SITE)
     out = plots.render_schaubild(u, 4)
-    assert '<p class="anmerkung">• Wert gesperrt: weniger als 5 gültige Antworten</p>' in out
+    assert '<p class="anmerkung">. weniger als 5 gültige Antworten</p>' in out
     assert "N&lt;5 (Standort)" in out
-    assert "Standort 03 (Platzhalter): Wert gesperrt" in _alt(out)
+    assert "Standort 03 (Platzhalter): weniger als 5 gültige Antworten" in _alt(out)
     fig = plots.stacked_figure(api.chart_data(u, 4), u.codebook.scales["likert5"])
     texts = [t.get_text() for t in fig.axes[0].texts]
     plt.close(fig)
-    assert "•" in texts
+    assert "." in texts and "•" not in texts
 
 
-def test_site_without_instrument_shows_dash(unit):
+def test_secondary_suppression_is_never_labelled_too_few_answers(unit):
+    """A value hidden to protect another one rests on at least the threshold: no "<5", its own reason."""
+    u = unit("sozialraum", SUPPRESSED_SITE)
+    df = api.chart_data(u, 4).copy()
+    df.loc[df["site"] == SUPPRESSED_SITE, "reason"] = "secondary"
+    assert plots.n_text(df, u).startswith("N=. (Standort)")
+    assert plots.notes(df, u) == [". zum Schutz anderer Werte nicht ausgewiesen"]
+
+
+def test_site_without_instrument_shows_overall_only_with_a_note(unit):
     u = unit("verwaltung", "S10")  # no steering group: no Expertenfragebogen
     out = plots.render_schaubild(u, 19)
-    assert "N=– (Standort)" in out and "– keine Angaben" in out and "•" not in out
+    assert "Ergebnis über alle Standorte (zur Orientierung)" in out and "(Standort)" not in out
+    assert "Standort 10" not in _alt(out) and "•" not in out
+    notice = plots.render_site_notices(u)
+    assert notice.count("nicht erhoben") == 1
+
+
+def test_site_below_threshold_says_so_once_and_shows_returns(unit, tables):  # noqa: F811
+    responses = tables["responses"]
+    few = responses.assign(n=responses["n"].where(responses["site"] != "S01", 3))
+    u = unit("verwaltung", "S01")
+    u.tables["responses"] = few[few["site"].isin(["S01", ALL_SITES])]
+    notice = plots.render_site_notices(u)
+    assert "weniger als 5 Rückläufe am Standort" in notice and notice.count("weniger als 5 ausgefüllte") == 1
+    out = plots.render_schaubild(u, 15)
+    assert "zur Orientierung" in out and "Standort 01" not in _alt(out)
+
+
+def test_true_zero_is_a_dash_and_missing_is_x():
+    assert plots.fmt_n(0) == "–" and plots.fmt_n(float("nan")) == "x" and plots.fmt_n(1457) == "1.457"
 
 
 def test_mentions_chart_sorted_and_described(unit):
@@ -174,7 +202,7 @@ def test_item_table_site_vs_all(unit, tables):  # noqa: F811
 def test_item_table_suppressed_site(unit):
     u = unit("verwaltung", SUPPRESSED_SITE)
     out = plots.render_item_table(u, u.codebook.item_tables_of("zusammenarbeit")[0])
-    assert '<td class="zahl">•</td>' in out and "Wert gesperrt" in out
+    assert '<td class="zahl">.</td>' in out and "weniger als 5 gültige Antworten" in out and "•" not in out
 
 
 def test_running_statistics_table_and_chart(unit):
@@ -193,7 +221,8 @@ def test_interviews_grouped_and_escaped(unit):
     out = plots.render_interviews(unit("sozialraum", ALL_SITES))
     assert "&lt;zitiert&gt; [rekonstruiert]" in out and "<zitiert>" not in out
     assert '<h4 class="interview-thema">' in out and "Kommunale Akteure" in out
-    assert "Für diesen Standort liegen keine" in plots.render_interviews(unit("sozialraum", "S09"))
+    site = plots.render_interviews(unit("sozialraum", "S01"))
+    assert "nur standortübergreifend" in site and "Kommunale Akteure" not in site and "<q>" not in site
 
 
 def test_sections_follow_the_codebook(unit):

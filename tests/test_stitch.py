@@ -124,6 +124,7 @@ def test_report_structure_front_and_back_matter(report, config_codebook):
     assert targets and targets <= ids, targets - ids
     # Code and prompts are hidden.
     assert "api.load_unit" not in html and "In&nbsp;[" not in html
+    assert html.count('class="zeichenerklaerung"') >= 1 and "•" not in html
     # Methods note: threshold and the colophon's input hashes.
     assert f"weniger als {config.disclosure_threshold} gültigen Antworten" in html
     manifest = stitch.manifest_inputs(paths.processed)
@@ -138,6 +139,8 @@ def test_site_pages_and_chart_data(report, config_codebook):
         page = (paths.report / "standorte" / f"{site.code}.html").read_text(encoding="utf-8")
         assert site.name in page and 'href="../datenreport.html"' in page
         assert not EXTERNAL.search(page)
+        assert 'class="zeichenerklaerung"' in page and "•" not in page  # the legend of the marks on every page
+        assert 'class="interview-partner"' not in page and "<q>" not in page  # no interviewee can be singled out
     for sb in codebook.schaubilder:
         csv = paths.report / "daten" / f"schaubild_{sb.number:02d}.csv"
         head = csv.read_text(encoding="utf-8").splitlines()[0]
@@ -156,6 +159,21 @@ def test_two_clean_builds_are_byte_identical(full_build, tmp_path_factory):
     assert differ == []
 
 
+def test_methods_note_explains_the_configured_rules(config_codebook):
+    import dataclasses
+
+    config, _ = config_codebook
+    strict = stitch.disclosure_paragraphs(config)
+    assert any("Auch eine Null wird geschützt" in p for p in strict) and any("N<5" in p for p in strict)
+    loose = stitch.disclosure_paragraphs(dataclasses.replace(
+        config, disclosure=dataclasses.replace(config.disclosure, protect_zeros=False, exact_n=True, threshold=3)))
+    assert any("Nullen werden nicht eigens geschützt" in p for p in loose)
+    assert any("auch bei zurückgehaltenen Werten genannt" in p for p in loose)
+    assert any("weniger als 3 gültigen Antworten" in p for p in loose)
+    legend = stitch.marks_legend(config)
+    assert all(f"<dt>{m}</dt>" in legend for m in (".", "–", "x"))
+
+
 def test_suppression_matrix_marks_primary_and_secondary():
     from thinka.stitch import suppression_matrix
 
@@ -165,5 +183,5 @@ def test_suppression_matrix_marks_primary_and_secondary():
         ["Geschlecht", "S02", "primary"],
     ], ("S01", "S02", "S03", "S04"))
     assert "<th scope=\"col\">S02</th><th scope=\"col\">S04</th>" in html
-    assert "<td>Schaubild 1: Anerkennung</td><td>•</td><td>(•)</td>" in html
-    assert "<td>Geschlecht</td><td>•</td><td></td>" in html
+    assert "<td>Schaubild 1: Anerkennung</td><td>.</td><td>(.)</td>" in html
+    assert "<td>Geschlecht</td><td>.</td><td></td>" in html

@@ -33,7 +33,7 @@ from thinka.codebook import Codebook, PhaseConfig
 from thinka.errors import ThinkaError
 
 KINDS = ("percent", "mean", "count", "decimal", "text")
-SUPPRESSED_MARK = "•"
+SUPPRESSED_MARK = "."  # DIN 55301: value not shown (see thinka.wording)
 NBSP = "\u00a0"
 RELATIVE_QUARTERS = ("first_quarter", "last_quarter")
 

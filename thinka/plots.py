@@ -20,14 +20,14 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from thinka import ALL_SITES, api, facts  # noqa: E402
+from thinka import ALL_SITES, api, facts, wording  # noqa: E402
 from thinka.codebook import ItemTable, Scale, Schaubild  # noqa: E402
 
 DPI = 150
 WIDTH_IN = 8.0
 HIDE_BELOW_PCT = 4  # segment labels of narrower segments would not fit
-SUPPRESSED = "•"
-NO_DATA = "–"
+# Marks after DIN 55301 (thinka.wording): "." not shown, "x" not applicable, "–" exactly zero.
+HIDDEN, NOT_APPLICABLE, ZERO = wording.HIDDEN, wording.NOT_APPLICABLE, wording.ZERO
 SOURCE = "Daten: eigene Erhebung, Grafik: eigene Darstellung"
 STYLE = {
     "font.family": "DejaVu Sans",
@@ -65,7 +65,10 @@ def fmt_mean(value: float) -> str:
 
 
 def fmt_n(value: float) -> str:
-    return NO_DATA if pd.isna(value) else fmt_number(value)
+    """A count in a table: '1.457'; exactly zero as '–' (DIN 55301); no value as 'x'."""
+    if pd.isna(value):
+        return NOT_APPLICABLE
+    return ZERO if value == 0 else fmt_number(value)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -125,11 +128,10 @@ def _bar_label(df: pd.DataFrame, series: str, site_label: str) -> str:
     return series if many_series else site_label
 
 
-def _bar_state(part: pd.DataFrame) -> str:
-    """'ok', 'suppressed' (•) or 'missing' (–: the site has no data for the instrument)."""
-    if part["suppressed"].any():
-        return "suppressed"
-    return "missing" if part["pct"].isna().all() else "ok"
+def _bar_reason(part: pd.DataFrame) -> str:
+    """Why a bar is not drawn (thinka.api.REASONS), or '' when it is."""
+    reasons = [r for r in part["reason"] if r]
+    return reasons[0] if reasons else ("no_answers" if part["pct"].isna().all() else "")
 
 
 def _row_major(handles: list, ncol: int) -> list:
@@ -147,10 +149,10 @@ def stacked_figure(df: pd.DataFrame, scale: Scale):
     legend_rows = -(-len(scale.levels) // ncol)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 1.0 + 0.55 * len(bars) + 0.25 * legend_rows), layout="constrained")
     for y, ((series, _site), part) in enumerate(bars):
-        state, left = _bar_state(part), 0.0
-        if state != "ok":
-            ax.text(1, y, SUPPRESSED if state == "suppressed" else NO_DATA, va="center", ha="left", fontsize=14)
-        for row in part.sort_values("order").itertuples() if state == "ok" else ():
+        reason, left = _bar_reason(part), 0.0
+        if reason:
+            ax.text(1, y, wording.mark_of(reason), va="center", ha="left", fontsize=14)
+        for row in part.sort_values("order").itertuples() if not reason else ():
             if pd.isna(row.pct) or row.pct <= 0:
                 continue
             colour = colours[row.category]
@@ -160,7 +162,7 @@ def stacked_figure(df: pd.DataFrame, scale: Scale):
                         color=_text_colour(colour), fontsize=8)
             left += row.pct
         mean = part["mean"].iloc[0]
-        if state == "ok" and pd.notna(mean):
+        if not reason and pd.notna(mean):
             ax.text(101.5, y, fmt_mean(mean), va="center", ha="left", fontsize=9, fontweight="bold", clip_on=False)
     ax.set_yticks(range(len(bars)), [_bar_label(df, s, p["site_label"].iloc[0]) for (s, _), p in bars])
     ax.set_ylim(len(bars) - 0.5, -0.5)
@@ -185,8 +187,8 @@ def mentions_figure(df: pd.DataFrame):
         colour = colours[ALL_SITES if site == ALL_SITES else "site"]
         for i, (category, row) in enumerate(part.iterrows()):
             y = i + (j - (len(sites) - 1) / 2) * height
-            if bool(row["suppressed"]) or pd.isna(row["pct"]):
-                ax.text(top * 0.01, y, SUPPRESSED if bool(row["suppressed"]) else NO_DATA, va="center", fontsize=11)
+            if row["reason"] or pd.isna(row["pct"]):
+                ax.text(top * 0.01, y, wording.mark_of(row["reason"] or "no_answers"), va="center", fontsize=11)
                 continue
             ax.barh(y, row["pct"], height=height * 0.9, color=colour)
             ax.text(row["pct"] + top * 0.01, y, fmt_pct(row["pct"]), va="center", fontsize=8)
@@ -213,18 +215,22 @@ def chart_png(df: pd.DataFrame, schaubild: Schaubild, scale: Scale) -> bytes:
 # Text around a chart
 
 
-def _n_value(part: pd.DataFrame, threshold: int) -> str:
-    """'=44', '<5' (suppressed) or '=–' (no data) for one bar."""
-    state = _bar_state(part)
-    if state == "suppressed":
-        return f"<{threshold}"
-    n = part["valid_n"].iloc[0]
-    return f"={fmt_number(n)}" if state == "ok" and pd.notna(n) else f"={NO_DATA}"
+def _n_value(part: pd.DataFrame, unit) -> str:
+    """'=44'; '<5' only where the value is hidden for too few answers (a value hidden to protect another one rests
+    on at least the threshold, so its N is shown exactly if the rules allow, else as '.'); '=0'; '=x'."""
+    reason, n = _bar_reason(part), part["valid_n"].iloc[0]
+    if reason == "primary":
+        return f"={fmt_number(n)}" if unit.config.disclosure.exact_n else f"<{unit.threshold}"
+    if reason == "secondary":
+        return f"={fmt_number(n)}" if unit.config.disclosure.exact_n else f"={HIDDEN}"
+    if reason == "not_applicable":
+        return f"={NOT_APPLICABLE}"
+    return f"={fmt_number(n)}" if pd.notna(n) else "=0"
 
 
-def _n_parts(df: pd.DataFrame, site: str, where: str | None, threshold: int) -> list[str]:
+def _n_parts(df: pd.DataFrame, site: str, where: str | None, unit) -> list[str]:
     """N of one site's bars: one entry if all series agree, else one per series."""
-    values = {series: _n_value(part, threshold) for (series, s), part in _bars(df) if s == site}
+    values = {series: _n_value(part, unit) for (series, s), part in _bars(df) if s == site}
     if len(set(values.values())) == 1:
         return [f"N{next(iter(values.values()))}" + (f" ({where})" if where else "")]
     return [f"N{v} ({where + ', ' if where else ''}{series})" for series, v in values.items()]
@@ -232,29 +238,21 @@ def _n_parts(df: pd.DataFrame, site: str, where: str | None, threshold: int) -> 
 
 def n_text(df: pd.DataFrame, unit: api.Unit) -> str:
     """'N=44' or, on a site page, 'N=7 (Standort), N=44 (alle Standorte)'; per series where the N differ."""
-    if not unit.is_site:
-        return ", ".join(_n_parts(df, ALL_SITES, None, unit.threshold))
-    return ", ".join([*_n_parts(df, unit.site, "Standort", unit.threshold),
-                      *_n_parts(df, ALL_SITES, "alle Standorte", unit.threshold)])
+    if not unit.is_site or unit.site not in set(df["site"]):
+        return ", ".join(_n_parts(df, ALL_SITES, None, unit))
+    return ", ".join([*_n_parts(df, unit.site, "Standort", unit),
+                      *_n_parts(df, ALL_SITES, "alle Standorte", unit)])
 
 
 def notes(df: pd.DataFrame, unit: api.Unit) -> list[str]:
-    """Footnotes for the symbols the chart or table shows."""
-    out = []
-    if df["suppressed"].any():
-        out.append(f"{SUPPRESSED} Wert gesperrt: weniger als {unit.threshold} gültige Antworten")
-    no_data = df[~df["suppressed"] & df["pct"].isna() & (df["valid_n"].fillna(0) == 0)]
-    if len(no_data):
-        out.append(f"{NO_DATA} keine Angaben: Instrument am Standort nicht erhoben")
-    return out
+    """Footnotes for the marks the chart or table shows: exactly the reasons that occur, each with its mark."""
+    reasons = [r for r in api.REASONS if r and (df["reason"] == r).any()]
+    return [f"{wording.mark_of(r)} {wording.reason_text(r, unit.threshold, unit.config)}" for r in reasons]
 
 
 def _bar_description(part: pd.DataFrame, unit: api.Unit, chart: str) -> str:
-    state = _bar_state(part)
-    if state == "suppressed":
-        return f"Wert gesperrt (weniger als {unit.threshold} gültige Antworten)"
-    if state == "missing":
-        return "keine Angaben"
+    if reason := _bar_reason(part):
+        return wording.reason_text(reason, unit.threshold, unit.config)
     shown = part if chart != "mentions" else part[part["pct"].notna()]
     values = ", ".join(f"{r.category} {fmt_pct(r.pct)}" for r in shown.itertuples() if pd.notna(r.pct))
     mean = part["mean"].iloc[0]
@@ -276,13 +274,69 @@ def alt_text(df: pd.DataFrame, schaubild: Schaubild, unit: api.Unit) -> str:
     return " ".join([head, *parts])
 
 
+# ----------------------------------------------------------------------------------------------------------------
+# Site pages: what a site can show of an instrument
+
+
+def site_state(unit: api.Unit, instrument: str) -> str:
+    """On a site page: "not_applicable" (the site does not take part in the instrument), "below_threshold" (fewer
+    returns than the threshold, so none of its values can be shown) or "" (its values are shown, marks where needed)."""
+    if not unit.is_site:
+        return ""
+    if unit.site not in unit.config.allowed_sites(instrument):
+        return "not_applicable"
+    return "below_threshold" if site_returns(unit, instrument) < unit.threshold else ""
+
+
+def site_returns(unit: api.Unit, instrument: str) -> int:
+    """Returned questionnaires (distinct interviews) of the unit's site for `instrument`."""
+    rows = unit.tables.get("responses", pd.DataFrame(columns=["instrument", "site", "n"]))
+    hit = rows[(rows["instrument"].astype(str) == instrument) & (rows["site"].astype(str) == unit.site)]
+    return int(hit["n"].iloc[0]) if len(hit) else 0
+
+
+def _instrument_of(unit: api.Unit, items) -> str:
+    return unit.codebook.items[items[0]].instrument
+
+
+def _questionnaires(unit: api.Unit) -> list[str]:
+    """The questionnaire instruments the unit's dimension shows, in phase.yaml order."""
+    used = {unit.codebook.items[i].instrument for i in api.dimension_items(unit.codebook, unit.dimension)}
+    return [i for i in unit.config.instruments if i in used and unit.codebook.instruments[i].kind == "questionnaire"]
+
+
+def render_site_notices(unit: api.Unit) -> str:
+    """Once per instrument on a site page: the returns, and why nothing of it is shown where that is the case."""
+    if not unit.is_site:
+        return ""
+    words, parts = wording.words(unit.config)["site"], []
+    for instrument in _questionnaires(unit):
+        label = unit.codebook.instruments[instrument].label
+        state, n = site_state(unit, instrument), site_returns(unit, instrument)
+        if state == "not_applicable":
+            parts.append(words["not_applicable"].format(instrument=label))
+            continue
+        shown = n >= unit.threshold or unit.config.disclosure.exact_n
+        parts.append((words["responses"] if shown else words["responses_few"]).format(
+            instrument=label, n=fmt_number(n), t=unit.threshold))
+        if state == "below_threshold":
+            parts.append(words["below_threshold"].format(instrument=label, t=unit.threshold))
+    return "".join(f'<p class="hinweis standort-hinweis">{html.escape(p)}</p>' for p in parts)
+
+
 def render_schaubild(unit: api.Unit, number: int) -> str:
-    """One Schaubild as an HTML figure: caption, chart (PNG data URI with alt text), source line with N."""
+    """One Schaubild as an HTML figure: caption, chart (PNG data URI with alt text), source line with N. On a site
+    page whose site cannot show the instrument, the chart shows the overall result only, labelled as such."""
     sb = unit.codebook.schaubild(number)
     df = api.chart_data(unit, number)
+    overall_only = bool(site_state(unit, _instrument_of(unit, sb.items)))
+    if overall_only:
+        df = df[df["site"] == ALL_SITES].reset_index(drop=True)
     scale = unit.codebook.scale_of(sb.items[0])
     uri = "data:image/png;base64," + base64.b64encode(chart_png(df, sb, scale)).decode("ascii")
     source = f"{SOURCE}, {n_text(df, unit)}, Angaben in Prozent"
+    if overall_only:
+        source = f"{wording.words(unit.config)['site']['overall_only']}. {source}"
     if sb.scale_note:
         source += "<br>Bewertungsskala war das Schulnotensystem"
     note_html = "".join(f'<p class="anmerkung">{html.escape(n)}</p>' for n in notes(df, unit))
@@ -315,22 +369,23 @@ def _table(headers: list[str], rows: list[list[str]], css: str, caption: str | N
 
 
 def _share_cell(row: pd.Series) -> str:
-    if row["suppressed"]:
-        return SUPPRESSED
-    return NO_DATA if pd.isna(row["top"]) else fmt_pct(row["top"])
+    if row["reason"]:
+        return wording.mark_of(row["reason"])
+    return HIDDEN if pd.isna(row["top"]) else fmt_pct(row["top"])
 
 
-def _n_cell(row: pd.Series, threshold: int) -> str:
-    if row["suppressed"]:
-        return f"<{threshold}"
-    return NO_DATA if pd.isna(row["valid_n"]) or row["valid_n"] == 0 else fmt_number(row["valid_n"])
+def _n_cell(row: pd.Series, unit) -> str:
+    return _n_value(pd.DataFrame([{**row.to_dict(), "pct": row["top"]}]), unit).lstrip("=")
 
 
 def render_item_table(unit: api.Unit, item_table: ItemTable) -> str:
     """Items without a chart of their own: wording, counted answer(s), N and share; on site pages site vs all."""
     df = api.item_table_data(unit, item_table)
     headers = ["Aussage", "gezählte Antwort"]
-    if unit.is_site:
+    if site_state(unit, _instrument_of(unit, item_table.items)):
+        df = df[df["site"] == ALL_SITES].reset_index(drop=True)
+        headers += ["N (alle Standorte)", "Anteil (alle Standorte)"]
+    elif unit.is_site:
         headers += ["N (Standort)", "Anteil (Standort)", "N (alle Standorte)", "Anteil (alle Standorte)"]
     else:
         headers += ["N", "Anteil"]
@@ -339,7 +394,7 @@ def render_item_table(unit: api.Unit, item_table: ItemTable) -> str:
         part = df[df["item"] == item_id]
         row = [part["wording"].iloc[0], part["top_labels"].iloc[0]]
         for _, r in part.iterrows():
-            row += [_n_cell(r, unit.threshold), _share_cell(r)]
+            row += [_n_cell(r, unit), _share_cell(r)]
         rows.append(row)
     note_df = df.rename(columns={"top": "pct"})
     note_html = "".join(f'<p class="anmerkung">{html.escape(n)}</p>' for n in notes(note_df, unit))
@@ -405,7 +460,15 @@ def render_running_statistics(unit: api.Unit) -> str:
 
 
 def render_interviews(unit: api.Unit) -> str:
-    """Experteninterviews: partner types, themes with segment counts, statements grouped by theme."""
+    """Experteninterviews: partner types, themes with segment counts, statements grouped by theme — over all sites
+    only: a site has a handful of interviews, so a breakdown by partner type next to the statements would point to
+    a single interviewee. A site page says so and gives at most the number of its interviews."""
+    if unit.is_site:
+        words = wording.words(unit.config)["site"]
+        iid = unit.codebook.instrument_of_kind("interviews")
+        n = site_returns(unit, iid) if iid else 0
+        count = words["interviews_count"].format(n=fmt_number(n)) if n >= unit.threshold else ""
+        return f'<p class="hinweis standort-hinweis">{html.escape(" ".join(filter(None, [words["interviews"], count])))}</p>'
     partners = api.interview_partners(unit)
     if partners["interviews"].sum() == 0:
         return '<p class="keine-daten">Für diesen Standort liegen keine Experteninterviews vor.</p>'
@@ -437,7 +500,7 @@ def render_heading(unit: api.Unit) -> str:
     """The notebook's first output: the dimension heading, on site pages with the site name."""
     dim = unit.codebook.dimension(unit.dimension)
     site = f' <span class="standort">– {html.escape(unit.site_name)}</span>' if unit.is_site else ""
-    return f'<h1 class="dimension" id="dimension-{dim.id}">{html.escape(dim.heading)}{site}</h1>'
+    return f'<h1 class="dimension" id="dimension-{dim.id}">{html.escape(dim.heading)}{site}</h1>' + render_site_notices(unit)
 
 
 def render_section_heading(unit: api.Unit, section_id: str) -> str:

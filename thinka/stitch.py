@@ -228,12 +228,8 @@ def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str
         "weniger als 100 % addieren.</p>"
     )
     parts.append('<h2 id="geheimhaltung">Schutz kleiner Fallzahlen</h2>')
-    parts.append(
-        f"<p>Werte einzelner Standorte, die auf weniger als {t} gültigen Antworten beruhen, werden nicht "
-        "ausgewiesen und mit • gekennzeichnet. Damit sie sich nicht aus anderen Angaben zurückrechnen lassen, "
-        "werden wo nötig weitere Werte desselben Standorts zurückgehalten (sekundäre Unterdrückung). Ergebnisse "
-        "über alle Standorte werden stets vollständig gezeigt. Ein – bedeutet, dass es keinen Wert gibt.</p>"
-    )
+    parts.extend(f"<p>{esc(p)}</p>" for p in disclosure_paragraphs(config))
+    parts.append(marks_legend(config))
     if suppressed:
         parts.append(suppression_matrix(suppressed, config.site_codes))
     else:
@@ -364,7 +360,26 @@ def suppressed_values(processed: Path, config, codebook) -> list[list[str]]:
     return rows
 
 
-SUPPRESSION_MARKS = {"primary": "•", "secondary": "(•)"}
+def disclosure_paragraphs(config) -> list[str]:
+    """The methods note's account of the disclosure rules of `config.disclosure`, in the wording of thinka.wording."""
+    from thinka.wording import words
+
+    m, rules = words(config)["methods"], config.disclosure
+    chosen = [m["disclosure_rule"], m["zeros_protected" if rules.protect_zeros else "zeros_open"],
+              m["exact_n_shown" if rules.exact_n else "exact_n_hidden"], m["residual"], m["interviews"]]
+    return [p.format(t=rules.threshold) for p in chosen]
+
+
+def marks_legend(config) -> str:
+    """The legend of the marks (DIN 55301), on every page."""
+    from thinka.wording import words
+
+    w = words(config)
+    items = "".join(f"<dt>{esc(w['marks'][k])}</dt><dd>{esc(w['legend'][k])}</dd>" for k in w["legend"])
+    return f'<aside class="zeichenerklaerung"><p class="legende-titel">{esc(w["legend_title"])}</p><dl>{items}</dl></aside>'
+
+
+SUPPRESSION_MARKS = {"primary": ".", "secondary": "(.)"}
 
 
 def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...]) -> str:
@@ -375,8 +390,11 @@ def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...]) -> st
     labels = list(dict.fromkeys(label for label, _, _ in rows))
     marks = {(label, site): SUPPRESSION_MARKS[kind] for label, site, kind in rows}
     body = [[label, *(marks.get((label, site), "") for site in sites)] for label in labels]
-    table = html_table(["Merkmal", *sites], body, caption="Nicht ausgewiesene Standortwerte")
-    legend = "<p class=\"legende\">• Wert gesperrt (weniger gültige Antworten als die Schwelle); (•) zum Schutz eines anderen Werts zusätzlich gesperrt.</p>"
+    from thinka.wording import words
+
+    m = words()["methods"]
+    table = html_table(["Merkmal", *sites], body, caption=m["matrix_caption"])
+    legend = f'<p class="legende">{esc(m["matrix_legend"])}</p>'
     return f'<div class="geheimhaltung">{table}{legend}</div>'
 
 
@@ -541,7 +559,7 @@ def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInpu
         if 'id="tabelle-1"' not in kapitel_a:
             kapitel_a = kapitel_a.replace(inputs.tabelle_1, block, 1) if inputs.tabelle_1 in kapitel_a else kapitel_a + block
         tabellen.append(entry)
-    cells = [raw_html(title_page(config)), raw_html(TOC_MARK + schaubild_list(codebook, tabellen))]
+    cells = [raw_html(title_page(config)), raw_html(TOC_MARK + schaubild_list(codebook, tabellen) + marks_legend(config))]
     if "vorwort" in parts:
         cells.append(raw_html(_text_part("vorwort", parts["vorwort"], chapter_title(config, "vorwort"))))
     if kapitel_a is not None:
@@ -570,7 +588,8 @@ def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
     cells = [raw_html(head + "</header>")]
     for dim in codebook.dimensions:
         cells.extend(report_cells(notebooks[(dim.id, site)]))
-    cells.append(raw_html('<p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'))
+    cells.append(raw_html(marks_legend(config)
+                          + '<p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'))
     return cells
 
 
