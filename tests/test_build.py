@@ -302,7 +302,7 @@ def test_publish_report_swaps_in_the_new_report_as_the_last_step(tmp_path, monke
     paths = _good_report(tmp_path)
     seen = []
 
-    def fake_pdf(html, target):
+    def fake_pdf(html, target, **_options):
         seen.append((paths.report / "datenreport.html").read_text())  # the old report is still published
         return Path(target).write_bytes(b"%PDF neu") and Path(target)
 
