@@ -80,6 +80,8 @@ class PhaseConfig:
     instruments: dict[str, Instrument]
     supplementary_activities: tuple[str, ...] = ()
     source: Path | None = None
+    # The Förderphase this one is compared with (its folder name under data/raw/), or None.
+    previous_phase: str | None = None
 
     @property
     def disclosure_threshold(self) -> int:
@@ -179,6 +181,8 @@ class Item:
     options: tuple[Option, ...] = ()
     short: str | None = None
     series_label: str | None = None
+    # The wording the previous Förderphase asked the same item with, when it was revised (footnoted in comparisons).
+    earlier_wording: str | None = None
 
     @property
     def is_multiple_response(self) -> bool:
@@ -474,6 +478,12 @@ def load_phase(path: Path) -> PhaseConfig:
         protect_zeros=r.get(disclosure, "protect_zeros", "disclosure", bool, default=True),
         exact_n=r.get(disclosure, "exact_n", "disclosure", bool, default=False),
     )
+    previous = r.get(d, "previous_phase", "phase.yaml", (str, type(None)), default=None)
+    if previous is not None:
+        previous = r.safe_name(previous, "previous_phase", "previous phase")
+        if previous == phase:
+            raise r.fail("previous_phase", f"a phase cannot be compared with itself ({phase!r})",
+                         hint="Name the folder of the earlier Förderphase under data/raw/, e.g. '2013-2014'.")
     report = r.get(d, "report", "phase.yaml", dict)
     for key in ("title", "date"):
         r.get(report, key, "report")
@@ -489,6 +499,7 @@ def load_phase(path: Path) -> PhaseConfig:
         instruments=instruments,
         supplementary_activities=tuple(r.get(d, "supplementary_activities", "phase.yaml", list, default=[])),
         source=Path(path),
+        previous_phase=previous,
     )
 
 
@@ -624,7 +635,8 @@ def load_codebook(path: Path) -> Codebook:
         )
         if options and scales[scale].kind != "mention":
             raise r.fail(where, "an item with options needs a scale of kind 'mention'")
-        items[iid] = Item(iid, instrument, dim, scale, str(r.get(x, "wording", where, str)), options, x.get("short"), x.get("series_label"))
+        items[iid] = Item(iid, instrument, dim, scale, str(r.get(x, "wording", where, str)), options, x.get("short"), x.get("series_label"),
+                           r.get(x, "earlier_wording", where, (str, type(None)), default=None))
 
     sections = tuple(
         Section(
