@@ -139,3 +139,97 @@ def use_export(paths: PhasePaths, export: str, mapping: str, instrument: str = "
 def exports_dir() -> Path:
     """tests/fixtures/exports: synthetic survey-tool exports of the shipped client questionnaire, with mappings."""
     return EXPORTS
+
+
+SECOND_PHASE = "2015-2016"
+
+
+def _shift_years(text: str) -> str:
+    return text.replace("2014-", "2016-").replace("2013-", "2015-")
+
+
+def _edit_csv(path: Path, edit) -> None:
+    """Rewrite an instrument file through `edit(frame) -> frame`, keeping its separator and BOM."""
+    import pandas as pd
+
+    raw = path.read_bytes()
+    bom = raw.startswith(b"\xef\xbb\xbf")
+    sep = ";" if b";" in raw.splitlines()[0] else ","
+    frame = edit(pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig"))
+    text = frame.to_csv(sep=sep, index=False, lineterminator="\n")
+    path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
+
+
+def make_two_phase_project(root: Path) -> tuple[PhasePaths, PhasePaths]:
+    """A project with the shipped 2013-2014 phase and a second phase 2015-2016 derived from it by known edits.
+
+    The second phase: site S07 left (its client questionnaires and statistics now come from the new site S12, its
+    steering-group questionnaires from S10, which gained a steering group); every date two years later;
+    `bekanntheit` revised in wording and every answer 3–5 moved to 1 (a clear rise); `intensivierung` every 1 moved
+    to 4 (a fall); new item `erreichbarkeit`; `steuerungsgruppe_stadtentwicklung` dropped; all other answers as
+    in 2013-2014 (no change)."""
+    import yaml
+
+    first = copy_phase_project(root)
+    second = PhasePaths(Path(root), SECOND_PHASE)
+    shutil.copytree(first.raw, second.raw, ignore=shutil.ignore_patterns("published_figures.yaml"))
+    config = yaml.safe_load(second.config.read_text(encoding="utf-8"))
+    config.update(phase=SECOND_PHASE, previous_phase=PHASE,
+                  period={"start": "2015-01-01", "end": "2016-12-31"})
+    config["report"].update(date="2017-03-31", phase_line="2. Förderphase 01/2015 bis 12/2016")
+    config["sites"] = [s for s in config["sites"] if s["code"] != "S07"]
+    config["sites"].append({"code": "S12", "name": "Standort 12 (Platzhalter)", "steering_group": False})
+    for site in config["sites"]:
+        if site["code"] == "S10":
+            site["steering_group"] = True
+    for spec in config["instruments"].values():
+        spec["field_period"] = {k: _shift_years(str(v)) for k, v in spec["field_period"].items()}
+    second.config.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    book = yaml.safe_load(second.codebook.read_text(encoding="utf-8"))
+    dropped = "steuerungsgruppe_stadtentwicklung"
+    book["items"] = [i for i in book["items"] if i["id"] != dropped]
+    for item in book["items"]:
+        if item["id"] == "bekanntheit":
+            item["earlier_wording"] = item["wording"]
+            item["wording"] = "Das ThINKA-Vorhaben ist im Sozialraum gut bekannt."
+    book["items"].append({"id": "erreichbarkeit", "instrument": "einzelfallfragebogen", "dimension": "individual",
+                          "scale": "likert5", "wording": "Die Kontaktstelle ist gut erreichbar."})
+    for table in book["item_tables"]:
+        table["items"] = [i for i in table["items"] if i != dropped]
+    # the section text binds the dropped item's numbers: this phase's office would rewrite it
+    (second.texts / "abschnitt_steuerungsgruppe.md").unlink()
+    second.codebook.write_text(yaml.safe_dump(book, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+    def dates(frame):
+        for column in ("erhebungsdatum", "datum", "quartal"):
+            if column in frame.columns:
+                frame[column] = frame[column].map(_shift_years)
+        return frame
+
+    def moved(frame, to: str):
+        frame["standort"] = frame["standort"].replace("S07", to)
+        return dates(frame)
+
+    def experts(frame):
+        frame = moved(frame, "S10").drop(columns=[dropped])
+        frame["bekanntheit"] = frame["bekanntheit"].replace({"3": "1", "4": "1", "5": "1"})
+        frame["intensivierung"] = frame["intensivierung"].replace({"1": "4"})
+        return frame
+
+    def clients(frame):
+        frame = moved(frame, "S12")
+        frame["erreichbarkeit"] = [str(1 + i % 3) for i in range(len(frame))]
+        return frame
+
+    _edit_csv(second.raw / "expertenfragebogen.csv", experts)
+    _edit_csv(second.raw / "einzelfallfragebogen.csv", clients)
+    _edit_csv(second.raw / "projektstatistik.csv", lambda f: moved(f, "S12"))
+    _edit_csv(second.raw / "experteninterviews.csv", lambda f: moved(f, "S12"))
+    return first, second
+
+
+@pytest.fixture
+def two_phases(tmp_path: Path) -> tuple[PhasePaths, PhasePaths]:
+    """(2013-2014, 2015-2016) in a tmp project, the second derived from the first by `make_two_phase_project`."""
+    return make_two_phase_project(tmp_path)

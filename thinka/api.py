@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 import thinka
-from thinka import ALL_SITES
+from thinka import ALL_SITES, COMPARISON
 from thinka.codebook import Codebook, ItemTable, PhaseConfig, Schaubild, load_codebook, load_phase
 from thinka.errors import ThinkaError
 from thinka.io import sha256_file
@@ -41,6 +41,9 @@ INSTRUMENT_TABLES = {
     "interview_segments": "interviews",
     "interview_themes": "interviews",
 }
+
+COMPARISON_TABLES = ("comparison_items", "comparison_values", "comparison_changes", "comparison_series",
+                     "comparison_sites")
 
 CHART_COLUMNS = [
     "schaubild", "item", "series", "site", "site_label", "category", "code", "order",
@@ -150,6 +153,31 @@ def restrict_tables(
         df = tables["responses"]
         out["responses"] = _rows_of_site(df[df["instrument"].astype(str).isin(instruments)], site, with_all=True)
     return {name: df.reset_index(drop=True) for name, df in sorted(out.items())}
+
+
+def restrict_comparison(tables: dict[str, pd.DataFrame], site: str) -> dict[str, pd.DataFrame]:
+    """The comparison tables a site page (or the overall unit) shows: its own rows and the total's."""
+    out = {}
+    for name in COMPARISON_TABLES:
+        if name in tables:
+            keep_all = name != "comparison_series"
+            out[name] = _rows_of_site(tables[name], site, with_all=keep_all) if name != "comparison_sites" \
+                else tables[name]
+    return {name: df.reset_index(drop=True) for name, df in sorted(out.items())}
+
+
+def load_comparison(phase: str, site: str, root: str | Path | None = None) -> Unit:
+    """The bundle of the comparison notebook: `phase` against its `previous_phase` (phase.yaml), for one site."""
+    paths = phase_paths(phase, Path(root) if root else None)
+    config = load_phase(paths.config)
+    codebook = load_codebook(paths.codebook)
+    if config.previous_phase is None:
+        raise ThinkaError(f"Phase {phase!r} names no previous_phase in {paths.config}; there is nothing to compare.",
+                          hint="Add `previous_phase: <earlier phase>` to phase.yaml.")
+    _check_choice("site", site, [*config.site_codes, ALL_SITES])
+    tables = restrict_comparison(load_tables(phase, paths.root), site)
+    site_name = ALL_SITES_LABEL if site == ALL_SITES else config.site(site).name
+    return Unit(phase, COMPARISON, site, site_name, paths, config, codebook, tables)
 
 
 def load_unit(phase: str, dimension: str, site: str, root: str | Path | None = None) -> Unit:

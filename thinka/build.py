@@ -23,7 +23,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from thinka import ALL_SITES, __version__
+from thinka import ALL_SITES, COMPARISON, __version__
 from thinka.errors import ThinkaError
 from thinka.paths import PhasePaths
 
@@ -35,7 +35,7 @@ PORT_RACE = "Address already in use"
 # Packages whose version changes what a notebook draws or how it is executed and exported.
 KEY_PACKAGES = (
     "pandas", "numpy", "pyarrow", "matplotlib", "seaborn", "papermill", "nbclient", "nbformat", "nbconvert",
-    "ipykernel", "weasyprint",
+    "ipykernel", "weasyprint", "statsmodels",
 )
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -55,8 +55,15 @@ class Unit:
         return f"{self.dimension}-{self.site}"
 
 
+
+
+def unit_kinds(config, codebook) -> list[str]:
+    """The codebook's dimensions, then the comparison with the previous phase if phase.yaml names one."""
+    return [*(d.id for d in codebook.dimensions), *([COMPARISON] if config.previous_phase else [])]
+
+
 def plan_units(config, codebook, sites: Iterable[str] | None = None) -> list[Unit]:
-    """Units in report order: per dimension, `all` first, then the sites in phase.yaml order."""
+    """Units in report order: per dimension (and the comparison), `all` first, then the sites in phase.yaml order."""
     wanted = [ALL_SITES, *config.site_codes]
     if sites is not None:
         sites = list(dict.fromkeys(sites))
@@ -67,7 +74,7 @@ def plan_units(config, codebook, sites: Iterable[str] | None = None) -> list[Uni
                 hint="Site codes are listed in phase.yaml under `sites`.",
             )
         wanted = [s for s in wanted if s in sites]
-    return [Unit(d.id, s) for d in codebook.dimensions for s in wanted]
+    return [Unit(kind, s) for kind in unit_kinds(config, codebook) for s in wanted]
 
 
 def unit_parameters(paths: PhasePaths, unit: Unit) -> dict[str, Any]:
@@ -246,7 +253,10 @@ def api_units(paths: PhasePaths, config, codebook, units: Iterable[Unit]) -> dic
     out = {}
     for u in units:
         name = api.ALL_SITES_LABEL if u.site == ALL_SITES else config.site(u.site).name
-        restricted = api.restrict_tables(tables, config, codebook, u.dimension, u.site)
+        if u.dimension == COMPARISON:
+            restricted = api.restrict_comparison(tables, u.site)
+        else:
+            restricted = api.restrict_tables(tables, config, codebook, u.dimension, u.site)
         out[u] = api.Unit(paths.phase, u.dimension, u.site, name, paths, config, codebook, restricted)
     return out
 
@@ -418,14 +428,21 @@ def _check_engine(engine: str) -> None:
 
 PACKAGE_NOTEBOOK = PACKAGE_DIR / "notebooks" / "dimension.ipynb"
 """The parameterised notebook thinka ships for every dimension (papermill sets `dimension`)."""
+COMPARISON_NOTEBOOK = PACKAGE_DIR / "notebooks" / "comparison.ipynb"
+"""The parameterised notebook of the comparison with the previous phase (a project's notebooks/comparison.ipynb wins)."""
 
 
-def notebook_files(paths: PhasePaths, codebook) -> dict[str, Path]:
-    """Per dimension: the project's own notebooks/<notebook> if it keeps one (it wins), else the packaged notebook.
+def notebook_files(paths: PhasePaths, codebook, config=None) -> dict[str, Path]:
+    """Per dimension: the project's own notebooks/<notebook> if it keeps one (it wins), else the packaged notebook;
+    the same for the comparison when `config` names a previous phase.
 
     Either way the notebook's bytes enter the unit's cache key, so editing a project copy re-runs its units."""
-    return {d.id: (own if (own := paths.notebooks / d.notebook).is_file() else PACKAGE_NOTEBOOK)
-            for d in codebook.dimensions}
+    files = {d.id: (own if (own := paths.notebooks / d.notebook).is_file() else PACKAGE_NOTEBOOK)
+             for d in codebook.dimensions}
+    if config is not None and config.previous_phase:
+        own = paths.notebooks / COMPARISON_NOTEBOOK.name
+        files[COMPARISON] = own if own.is_file() else COMPARISON_NOTEBOOK
+    return files
 
 
 def stitch_key(paths: PhasePaths, unit_keys: dict[str, str], source_hash: str, versions: dict, *, engine: str,
@@ -464,7 +481,7 @@ def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: 
         raise ThinkaError(f"--jobs must be at least 1, got {jobs}.")
     config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
     variant = _pdf_variant(config, pdf_variant)  # checked before any unit runs
-    notebooks = notebook_files(paths, codebook)
+    notebooks = notebook_files(paths, codebook, config)
     _process(paths)
 
     all_units = plan_units(config, codebook)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from thinka import ALL_SITES
+from thinka import ALL_SITES, COMPARISON
 from thinka.errors import ConfigError
 from thinka.paths import SAFE_NAME_RULE, is_safe_name
 
@@ -24,6 +24,7 @@ CHART_KINDS = ("stacked", "mentions")
 INSTRUMENT_KINDS = ("questionnaire", "interviews", "running_statistics")
 SECTION_CONTENTS = ("interviews", "running_statistics")
 DISCLOSURE_KEYS = ("threshold", "protect_zeros", "exact_n")
+COMPARISON_KEYS = ("level",)
 # Columns an interview instrument must have for thinka's interview tables.
 # (The site column is found by its type, like in every instrument.)
 INTERVIEW_COLUMNS = ("interview_id", "segment", "partnertyp", "datum", "dauer_min", "thema", "aussage")
@@ -82,6 +83,8 @@ class PhaseConfig:
     source: Path | None = None
     # The Förderphase this one is compared with (its folder name under data/raw/), or None.
     previous_phase: str | None = None
+    # Confidence level of the change rule (thinka.change): a change is called one when its interval excludes zero.
+    comparison_level: float = 0.95
 
     @property
     def disclosure_threshold(self) -> int:
@@ -396,8 +399,9 @@ class _Reader:
         return start, end
 
 
-PROJECT_KEYS = ("thinka", "programme", "report", "disclosure")
-"""Top-level keys of a project's thinka.yaml; `programme`, `report` and `disclosure` are defaults for every phase."""
+PROJECT_KEYS = ("thinka", "programme", "report", "disclosure", "comparison")
+"""Top-level keys of a project's thinka.yaml; `programme`, `report`, `disclosure` and `comparison` are defaults for
+every phase."""
 PROJECT_FORMAT = 1
 
 
@@ -484,6 +488,14 @@ def load_phase(path: Path) -> PhaseConfig:
         if previous == phase:
             raise r.fail("previous_phase", f"a phase cannot be compared with itself ({phase!r})",
                          hint="Name the folder of the earlier Förderphase under data/raw/, e.g. '2013-2014'.")
+    comparison = r.get(d, "comparison", "phase.yaml", dict, default={}) or {}
+    for key in comparison:
+        if key not in COMPARISON_KEYS:
+            raise r.fail(f"comparison.{key}", f"unknown key; allowed: {', '.join(COMPARISON_KEYS)}")
+    level = r.get(comparison, "level", "comparison", float, default=0.95)
+    if not 0.5 <= level < 1:
+        raise r.fail("comparison.level", f"{level!r} is not allowed; allowed: a number from 0.5 up to (not "
+                     "including) 1", hint="0.95 is the usual choice: a change is called one at 95 % confidence.")
     report = r.get(d, "report", "phase.yaml", dict)
     for key in ("title", "date"):
         r.get(report, key, "report")
@@ -500,6 +512,7 @@ def load_phase(path: Path) -> PhaseConfig:
         supplementary_activities=tuple(r.get(d, "supplementary_activities", "phase.yaml", list, default=[])),
         source=Path(path),
         previous_phase=previous,
+        comparison_level=float(level),
     )
 
 
@@ -612,6 +625,9 @@ def load_codebook(path: Path) -> Codebook:
         for i, x in enumerate(r.get(d, "dimensions", "codebook", list))
     )
     dim_ids = {x.id for x in dimensions}
+    if COMPARISON in dim_ids:
+        raise r.fail("dimensions", f"the dimension id {COMPARISON!r} is reserved for the comparison with the previous "
+                     "Förderphase", hint="Rename the dimension, e.g. 'vergleich'.")
 
     items: dict[str, Item] = {}
     for i, x in enumerate(r.get(d, "items", "codebook", list)):

@@ -36,6 +36,9 @@ KINDS = ("percent", "mean", "count", "decimal", "text")
 SUPPRESSED_MARK = "."  # DIN 55301: value not shown (see thinka.wording)
 NBSP = "\u00a0"
 RELATIVE_QUARTERS = ("first_quarter", "last_quarter")
+# change.<item>.<part>: the comparison with the previous phase (thinka.comparison). diff is the size of the
+# difference (percentage points or, for means, units; the prose says the direction), verdict the rule's word.
+CHANGE_PARTS = ("diff", "previous", "current", "low", "high", "verdict")
 
 # Syntactic grammar of fact keys; whether the item / option / code exists is checked against the data.
 _CODE = r"[A-Za-z0-9_\-]+"
@@ -51,6 +54,7 @@ KEY_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         rf"interviews\.(n|dauer_mean|partnertyp\.{_CODE})",
         r"stats\.\w+(\.(\d{4}-Q[1-4]|first_quarter|last_quarter))?",
         r"sites\.(n|steering_group)",
+        rf"change\.\w+\.({'|'.join(CHANGE_PARTS)})",
     )
 )
 
@@ -310,7 +314,21 @@ def _candidate_keys(src: _Sources) -> list[str]:
         keys += [f"stats.{m}.{q}" for q in (*src.config.quarters, *RELATIVE_QUARTERS)]
     keys += [f"stats.{r}" for r in (spec.ratios if spec else ())]
     keys += ["sites.n", "sites.steering_group"]
+    keys += _change_keys(src)
     return keys
+
+
+def _change_keys(src: _Sources) -> list[str]:
+    """change.<item>.* for the compared items (with data), or every single-response item (keys only, before the
+    data are in) when the phase names a previous phase."""
+    if not src.config.previous_phase:
+        return []
+    items = src.tables.get("comparison_items")
+    if items is None:
+        ids = [i.id for i in src.codebook.items.values() if not i.is_multiple_response]
+    else:
+        ids = [str(i) for i in items.loc[(items["status"] == "both") & (items["measure"] != "mentions"), "item"]]
+    return [f"change.{i}.{part}" for i in ids for part in CHANGE_PARTS]
 
 
 def _partnertyp_codes(cb: Codebook) -> tuple[str, ...]:
@@ -327,6 +345,7 @@ def _resolve(key: str, src: _Sources) -> Fact:
         "interviews": _interviews_fact,
         "stats": _stats_fact,
         "sites": _sites_fact,
+        "change": _change_fact,
     }.get(head)
     if resolver is None:
         raise _NoFact(f"unknown key family {head!r}")
@@ -553,3 +572,31 @@ __all__ = [
     "labels_sum",
     "round_half_up",
 ]
+
+
+# --- change between phases ------------------------------------------------------------------------------------
+
+
+def change_verdict_words(config) -> dict[str, str]:
+    """verdict code (thinka.change) -> the report's word for it (thinka.wording, comparison.verdicts)."""
+    from thinka.wording import words
+
+    return dict(words(config)["comparison"]["verdicts"])
+
+
+def _change_fact(key: str, parts: list[str], src: _Sources) -> Fact:
+    item_id, what = parts
+    rows = src.table("comparison_changes")
+    rows = rows[(rows["item"].astype(str) == item_id) & (rows["option"].astype(str) == "")]
+    if rows.empty:
+        raise _NoFact(f"item {item_id!r} is not compared with the previous phase (new, dropped, other scale, "
+                      "multiple response or no previous phase)")
+    row = rows.iloc[0]
+    items = src.tables["comparison_items"]
+    mean = (items.loc[items["item"] == item_id, "measure"] == "mean").any()
+    shown = not row["reason"]
+    if what == "verdict":
+        return Fact(key, change_verdict_words(src.config)[row["verdict"]] if shown else None, "text")
+    value = {"diff": abs(row["diff"]) if shown else None, "previous": row["value_previous"],
+             "current": row["value_current"], "low": row["ci_low"], "high": row["ci_high"]}[what]
+    return Fact(key, _py(value), "decimal" if mean else "percent")

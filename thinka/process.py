@@ -142,13 +142,52 @@ def _guard_output(paths: PhasePaths) -> Path:
     return out_dir
 
 
-def process_phase(paths: PhasePaths, *, force: bool = False) -> ProcessResult:
-    """Validate, clean and aggregate a phase into data/processed/<phase>/ (skipped when nothing changed)."""
+def previous_paths(paths: PhasePaths, config: PhaseConfig) -> PhasePaths | None:
+    """The folders of the phase `config` is compared with, checked to exist; None without a previous phase."""
+    if config.previous_phase is None:
+        return None
+    previous = PhasePaths(paths.root, config.previous_phase)
+    if not previous.config.is_file():
+        raise ThinkaError(
+            f"{paths.config}: previous_phase: {config.previous_phase!r} has no {previous.config}; rule: the previous "
+            "Förderphase must be a phase folder of this project.",
+            hint="Name an existing folder under data/raw/ or remove `previous_phase` from phase.yaml.",
+        )
+    return previous
+
+
+def _process_previous(paths: PhasePaths, config: PhaseConfig, force: bool, seen: tuple[str, ...]):
+    """Process the previous phase first (its own chain included); returns (paths, result) or None."""
+    previous = previous_paths(paths, config)
+    if previous is None:
+        return None
+    if previous.phase in seen:
+        raise ThinkaError(f"previous_phase forms a circle: {' -> '.join((*seen, previous.phase))}.",
+                          hint="Each phase names an earlier one; the first phase names none.")
+    return previous, process_phase(previous, force=force, _seen=seen)
+
+
+def _comparison_tables(previous: PhasePaths, config: PhaseConfig, codebook: Codebook,
+                       tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    from thinka.comparison import build_comparison
+
+    prev_tables = {p.stem: pd.read_parquet(p) for p in sorted(previous.processed.glob("*.parquet"))
+                   if not p.stem.startswith("comparison_")}
+    return build_comparison(prev_tables, tables, load_phase(previous.config), config, load_codebook(previous.codebook),
+                            codebook, config.comparison_level)
+
+
+def process_phase(paths: PhasePaths, *, force: bool = False, _seen: tuple[str, ...] = ()) -> ProcessResult:
+    """Validate, clean and aggregate a phase into data/processed/<phase>/ (skipped when nothing changed).
+
+    A phase that names a `previous_phase` processes that phase first and adds the comparison tables
+    (thinka.comparison); the previous phase's manifest enters this phase's fingerprint."""
     config = load_phase(paths.config)
     codebook = load_codebook(paths.codebook)
     check_consistency(config, codebook)
     out_dir = _guard_output(paths)
     manifest_path = out_dir / MANIFEST
+    previous = _process_previous(paths, config, force, (*_seen, config.phase))
     fingerprint = {
         "phase": config.phase,
         "thinka_version": thinka.__version__,
@@ -156,6 +195,9 @@ def process_phase(paths: PhasePaths, *, force: bool = False) -> ProcessResult:
         "source_sha256": source_hash(),
         "inputs": _hash_inputs(input_files(paths, config), paths.raw),
     }
+    if previous is not None:
+        fingerprint["previous"] = {"phase": previous[0].phase, "manifest": sha256_file(previous[1].manifest),
+                                   "level": config.comparison_level}
     old = _read_manifest(manifest_path)
     if not force and _is_current(old, fingerprint, out_dir):
         outputs = {name: out_dir / name for name in sorted(old["outputs"])}
@@ -167,6 +209,9 @@ def process_phase(paths: PhasePaths, *, force: bool = False) -> ProcessResult:
     records = clean_all(report, config, codebook)
     tables = _build_tables(records, config, codebook)
     frames = {f"{RECORDS_PREFIX}{iid}.parquet": df for iid, df in records.items()}
+    if previous is not None:
+        tables.update(_comparison_tables(previous[0], config, codebook, {**tables, **{
+            f"{RECORDS_PREFIX}{iid}": df for iid, df in records.items()}}))
     frames.update({f"{stem}.parquet": df for stem, df in tables.items()})
 
     out_dir.mkdir(parents=True, exist_ok=True)

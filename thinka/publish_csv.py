@@ -4,6 +4,9 @@
   CHART_CSV_COLUMNS, one row per (series, site, category);
 - `tabelle_<section>_<k>.csv` and `standorte/<site>/tabelle_<section>_<k>.csv`: the item tables, TABLE_CSV_COLUMNS;
 - `ruecklauf.csv`: returned questionnaires / interviews per instrument and site, RESPONSES_CSV_COLUMNS.
+- with a previous phase: `vergleich_<dimension>.csv` (COMPARISON_CSV_COLUMNS: the rows of both phases, told apart
+  by `phase`), `vergleich_veraenderungen.csv` (CHANGE_CSV_COLUMNS) and `vergleich_projektstatistik.csv` (the
+  running statistics of both phases), overall and per site like the charts.
 
 A hidden value has its value cells empty, `mark` "." (reasons primary, secondary, no_answers) or "x"
 (not_applicable) and `reason` as in `thinka.api.REASONS`; its n is empty too unless the rules show exact n.
@@ -25,6 +28,12 @@ CHART_CSV_COLUMNS = [
 ]
 TABLE_CSV_COLUMNS = ["table", "item", "wording", "site", "site_label", "valid_n", "top", "top_labels", "mark", "reason"]
 RESPONSES_CSV_COLUMNS = ["instrument", "site", "site_label", "n", "mark", "reason"]
+
+COMPARISON_CSV_COLUMNS = ["phase", "dimension", "item", "option", "wording", "option_label", "measure", "site",
+                          "site_label", "n", "value", "ci_low", "ci_high", "mark", "reason"]
+CHANGE_CSV_COLUMNS = ["dimension", "item", "option", "measure", "site", "site_label", "diff", "ci_low", "ci_high",
+                      "verdict", "reason"]
+SERIES_CSV_COLUMNS = ["phase", "site", "site_label", "quarter", "measure", "value"]
 
 HIDDEN = ("primary", "secondary")
 MARKS = {"": "", "primary": ".", "secondary": ".", "no_answers": ".", "not_applicable": "x"}
@@ -87,6 +96,67 @@ def responses_csv(responses: pd.DataFrame, config, codebook, rules, site_label) 
     return out
 
 
+def comparison_csv(values: pd.DataFrame, items: pd.DataFrame, dimension: str, rules, site_label) -> pd.DataFrame:
+    """Both phases' values of one dimension's compared items as published: values of hidden rows blank, n too
+    unless exact_n; `mark` and `reason` as everywhere (not_in_phase: the site did not take part in that phase)."""
+    chosen = items[(items["dimension"] == dimension) & (items["status"] == "both")]
+    out = values.merge(chosen[["item", "dimension", "wording", "measure"]], on="item")
+    hidden = out["reason"] != ""
+    for column in ("value", "ci_low", "ci_high"):
+        out[column] = out[column].mask(hidden)
+    if not rules.exact_n:
+        out["n"] = out["n"].mask(hidden & out["reason"].isin(HIDDEN))
+    out["n"] = out["n"].mask(out["reason"].isin(["not_in_phase", "not_applicable", "not_published"]))
+    out["n"] = _int(out["n"])
+    out["mark"] = out["reason"].map({**MARKS, "not_in_phase": "x", "not_published": "."}).fillna("")
+    out["site_label"] = out["site"].map(site_label)
+    return out[COMPARISON_CSV_COLUMNS].reset_index(drop=True)
+
+
+def change_csv(changes: pd.DataFrame, items: pd.DataFrame, site_label) -> pd.DataFrame:
+    """The change of every compared value: difference, interval and verdict, or the reason there is none."""
+    out = changes.merge(items[["item", "dimension", "measure"]], on="item")
+    out["site_label"] = out["site"].map(site_label)
+    return out[CHANGE_CSV_COLUMNS].reset_index(drop=True)
+
+
+def series_csv(series: pd.DataFrame, site_label) -> pd.DataFrame:
+    out = series.copy()
+    out["site_label"] = out["site"].map(site_label)
+    return out[SERIES_CSV_COLUMNS].reset_index(drop=True)
+
+
+def _site_label_of(config, tables) -> callable:
+    from thinka import api
+
+    names = dict(zip(tables["comparison_sites"]["site"], tables["comparison_sites"]["name"])) \
+        if "comparison_sites" in tables else {s.code: s.name for s in config.sites}
+    return lambda s: api.ALL_SITES_LABEL if s == ALL_SITES else names.get(s, s)
+
+
+def write_comparison_csvs(tables: dict[str, pd.DataFrame], out_dir: Path, codebook, config) -> list[Path]:
+    """vergleich_*.csv overall (site `all`) and per site of the current phase (its rows and the total's)."""
+    from thinka.io import safe_join
+
+    if "comparison_values" not in tables:
+        return []
+    label, rules, written = _site_label_of(config, tables), config.disclosure, []
+    values, items, changes = tables["comparison_values"], tables["comparison_items"], tables["comparison_changes"]
+    series = tables["comparison_series"]
+    for site in (ALL_SITES, *config.site_codes):
+        folder = out_dir / "daten" if site == ALL_SITES else safe_join(out_dir / "daten" / "standorte", site)
+        keep = {ALL_SITES, site}
+        for dim in codebook.dimensions:
+            frame = comparison_csv(values[values["site"].isin(keep)], items, dim.id, rules, label)
+            if len(frame):
+                written.append(write_csv(folder / f"vergleich_{dim.id}.csv", frame, out_dir))
+        written.append(write_csv(folder / "vergleich_veraenderungen.csv",
+                                 change_csv(changes[changes["site"].isin(keep)], items, label), out_dir))
+        written.append(write_csv(folder / "vergleich_projektstatistik.csv",
+                                 series_csv(series[series["site"] == site], label), out_dir))
+    return written
+
+
 def table_id(codebook, table) -> str:
     """`<section>_<k>`: the k-th item table (from 1) of its section."""
     return f"{table.section}_{codebook.item_tables_of(table.section).index(table) + 1}"
@@ -118,6 +188,7 @@ def write_published_csvs(paths, out_dir: Path, codebook, config) -> list[Path]:
     label = lambda s: api.ALL_SITES_LABEL if s == ALL_SITES else config.site(s).name  # noqa: E731
     written.append(write_csv(out_dir / "daten" / "ruecklauf.csv",
                              responses_csv(tables["responses"], config, codebook, rules, label), out_dir))
+    written.extend(write_comparison_csvs(tables, out_dir, codebook, config))
     return written
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from thinka import ALL_SITES, __version__
+from thinka import ALL_SITES, COMPARISON, __version__
 from thinka.paths import PhasePaths
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -169,10 +169,12 @@ def _and_list(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " und " + names[-1]
 
 
-def schaubild_list(codebook, tabellen: list[tuple[str, str]] = ()) -> str:
-    """The linked list of Tabellen and Schaubilder ('Schaubild n – title'), figures found by id schaubild-n."""
+def schaubild_list(codebook, tabellen: list[tuple[str, str]] = (), extra: list[tuple[str, str]] = ()) -> str:
+    """The linked list of Tabellen and Schaubilder ('Schaubild n – title'), figures found by id schaubild-n; `extra`
+    (anchor, label) pairs follow, e.g. the comparison charts."""
     items = [f'<li><a href="#{esc(anchor)}">{esc(label)}</a></li>' for anchor, label in tabellen]
     items += [f'<li><a href="#schaubild-{s.number}">{esc(s.label)}</a></li>' for s in codebook.schaubilder]
+    items += [f'<li><a href="#{esc(anchor)}">{esc(label)}</a></li>' for anchor, label in extra]
     return (
         '<nav class="verzeichnis schaubilder" id="schaubildverzeichnis" aria-labelledby="schaubildverzeichnis-titel">'
         '<h1 class="no-toc" id="schaubildverzeichnis-titel">Verzeichnis der Tabellen und Schaubilder</h1>'
@@ -234,6 +236,8 @@ def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str
         parts.append(suppression_matrix(suppressed, config.site_codes))
     else:
         parts.append("<p>In dieser Förderphase musste kein Standortwert zurückgehalten werden.</p>")
+    if config.previous_phase:
+        parts.append(comparison_methods(config))
     if deviations is not None:
         header, rows = deviations
         parts.append(f'<h2 id="abweichungen">Abweichungen von der gedruckten Fassung ({esc(previous_edition(config))})</h2>')
@@ -370,6 +374,18 @@ def disclosure_paragraphs(config) -> list[str]:
     return [p.format(t=rules.threshold) for p in chosen]
 
 
+def comparison_methods(config) -> str:
+    """The methods note's account of the change rule, in the wording of thinka.wording (comparison)."""
+    from thinka.comparison import phase_label
+    from thinka.wording import words
+
+    w = words(config)["comparison"]
+    level = f"{config.comparison_level * 100:g}".replace(".", ",")
+    fmt = {"previous": phase_label(config.previous_phase), "current": phase_label(config.phase), "level": level}
+    return (f'<h2 id="vergleich-methode">{esc(w["methods_heading"].format(**fmt))}</h2>'
+            f'<p>{esc(w["methods"].format(**fmt))}</p><p>{esc(w["methods_sites"].format(**fmt))}</p>')
+
+
 def marks_legend(config) -> str:
     """The legend of the marks (DIN 55301), on every page."""
     from thinka.wording import words
@@ -436,6 +452,8 @@ def raw_html(source: str):
     return nbformat.v4.new_raw_cell(source, metadata={"raw_mimetype": "text/html"})
 
 
+NOTEBOOK_ONLY = "notebook-only"  # cell tag: shown in JupyterLab, left out of the report
+
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s>])", re.I)
 
 
@@ -452,6 +470,8 @@ def report_cells(path: Path, demote: int = 1) -> list:
     nb = nbformat.read(str(path), as_version=4)
     cells = []
     for cell in nb.cells:
+        if NOTEBOOK_ONLY in cell.metadata.get("tags", []):
+            continue  # explanations for researchers in JupyterLab, not report text
         if cell.cell_type == "code":
             cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.get("name") == "stderr")]
             for o in cell.outputs:
@@ -463,6 +483,22 @@ def report_cells(path: Path, demote: int = 1) -> list:
             cell.source = re.sub(r"^(#{1,5}) ", lambda m: "#" * (len(m.group(1)) + demote) + " ", cell.source, flags=re.M)
         cells.append(cell)
     return cells
+
+
+_COMPARISON_FIGURE = re.compile(
+    r'<figure class="schaubild vergleich" id="([^"]+)"><figcaption class="schaubild-titel">(.*?)</figcaption>', re.S)
+
+
+def comparison_figures(path: Path) -> list[tuple[str, str]]:
+    """(anchor, caption) of every comparison chart an executed comparison notebook shows, in order."""
+    import nbformat
+
+    found = []
+    for cell in nbformat.read(str(path), as_version=4).cells:
+        for output in cell.get("outputs", []):
+            markup = _joined(output.get("data", {}).get("text/html", ""))
+            found += [(a, heading_text(c)) for a, c in _COMPARISON_FIGURE.findall(markup)]
+    return found
 
 
 def _joined(value) -> str:
@@ -559,7 +595,10 @@ def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInpu
         if 'id="tabelle-1"' not in kapitel_a:
             kapitel_a = kapitel_a.replace(inputs.tabelle_1, block, 1) if inputs.tabelle_1 in kapitel_a else kapitel_a + block
         tabellen.append(entry)
-    cells = [raw_html(title_page(config)), raw_html(TOC_MARK + schaubild_list(codebook, tabellen) + marks_legend(config))]
+    comparison = notebooks.get((COMPARISON, ALL_SITES))
+    extra = comparison_figures(comparison) if comparison else []
+    cells = [raw_html(title_page(config)),
+             raw_html(TOC_MARK + schaubild_list(codebook, tabellen, extra) + marks_legend(config))]
     if "vorwort" in parts:
         cells.append(raw_html(_text_part("vorwort", parts["vorwort"], chapter_title(config, "vorwort"))))
     if kapitel_a is not None:
@@ -567,6 +606,8 @@ def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInpu
     cells.append(raw_html(chapter(chapter_title(config, "kapitel_b"), "kapitel-b")))
     for dim in codebook.dimensions:  # each notebook opens with its dimension heading
         cells.extend(report_cells(notebooks[(dim.id, ALL_SITES)]))
+    if comparison:  # its own chapter: the notebook's h1 stays an h1
+        cells.extend(report_cells(comparison, demote=0))
     for name in ("kapitel_c", "auf_einen_blick"):
         if name in parts:
             cells.append(raw_html(_text_part(name, parts[name], chapter_title(config, name))))
@@ -588,6 +629,8 @@ def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
     cells = [raw_html(head + "</header>")]
     for dim in codebook.dimensions:
         cells.extend(report_cells(notebooks[(dim.id, site)]))
+    if (COMPARISON, site) in notebooks:
+        cells.extend(report_cells(notebooks[(COMPARISON, site)]))
     cells.append(raw_html(marks_legend(config)
                           + '<p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'))
     return cells

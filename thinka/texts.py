@@ -45,7 +45,8 @@ from thinka.errors import ThinkaError
 TABELLE_1 = "tabelle_1"
 README = "README.md"
 
-PROBLEMS = ("stale number", "unknown fact", "unbound number", "knapp not below")
+PROBLEMS = ("stale number", "unknown fact", "unbound number", "knapp not below", "unsupported change")
+_CHANGE_KEY = re.compile(r"change\.(\w+)\.\w+")
 
 # {{written|key}}; written and key must not contain braces or a pipe.
 _BINDING = re.compile(r"\{\{\s*(?P<written>[^{}|]*?)\s*\|\s*(?P<key>[^{}|]*?)\s*\}\}")
@@ -278,6 +279,45 @@ def _binding_issues(name: str, text: str, facts: Mapping[str, Any], fmt: Formatt
     return issues
 
 
+def _claim_patterns(config) -> dict[str, re.Pattern[str]]:
+    from thinka.wording import words
+
+    claims = words(config)["comparison"]["claims"]
+    return {d: re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in claims[d]) + ")", re.IGNORECASE)
+            for d in ("up", "down")}
+
+
+def _claim_issues(name: str, text: str, facts: Mapping[str, Any]) -> list[TextIssue]:
+    """A sentence that binds change.<item>.* and calls it a rise or a fall the change rule does not support."""
+    config = getattr(facts, "config", None)
+    if config is None or not getattr(config, "previous_phase", None):
+        return []
+    from thinka.facts import change_verdict_words
+
+    patterns, verdicts = _claim_patterns(config), {w: code for code, w in change_verdict_words(config).items()}
+    issues, seen = [], set()
+    for b in iter_bindings(text):
+        m = _CHANGE_KEY.fullmatch(b.key)
+        if m is None:
+            continue
+        sentence = _sentence(text, b.start, b.end)
+        claimed = [d for d, p in patterns.items() if p.search(sentence)]
+        verdict_key = f"change.{m.group(1)}.verdict"
+        try:
+            verdict = facts[verdict_key]
+        except KeyError:
+            continue  # reported as unknown fact already
+        actual = verdicts.get(getattr(verdict, "value", None), "hidden")
+        for direction in claimed:
+            if direction != actual and (sentence, m.group(1)) not in seen:
+                seen.add((sentence, m.group(1)))
+                word = patterns[direction].search(sentence).group(0)
+                issues.append(TextIssue(name, _line_of(text, b.start), sentence, word,
+                                        getattr(verdict, "value", None) or "nicht ausgewiesen", verdict_key,
+                                        "unsupported change"))
+    return issues
+
+
 def _masked(text: str) -> str:
     """`text` with bindings, placeholders and allowed digits replaced by blanks of the same length."""
     chars = list(text)
@@ -302,6 +342,8 @@ def check_text(name: str, text: str, facts: Mapping[str, Any], *, formatter: For
     text = _strip_comments(text)
     fmt = formatter or _default_formatter()
     issues = _binding_issues(name, text, facts, fmt, numbers) + _unbound_issues(name, text)
+    if numbers:
+        issues += _claim_issues(name, text, facts)
     return sorted(issues, key=lambda i: (i.line, PROBLEMS.index(i.problem)))
 
 
@@ -318,13 +360,16 @@ def check_texts(texts_dir: Path, facts: Mapping[str, Any], *, formatter: Formatt
 def format_text_issues(issues: list[TextIssue]) -> str:
     """The issues as lines for the terminal, one block per issue."""
     if not issues:
-        return "Texts: no stale, unknown or unbound numbers."
+        return "Texts: no stale, unknown or unbound numbers, no unsupported claims of change."
     out = []
     for i in issues:
         if i.problem == "stale number":
             what = f"written {i.written}, computed {i.computed} ({i.key})"
         elif i.problem == "knapp not below":
             what = f"'knapp {i.written}' but the exact value is {i.computed} ({i.key})"
+        elif i.problem == "unsupported change":
+            what = (f"the text says '{i.written}', but the change rule's verdict ({i.key}) is '{i.computed}'; "
+                    "reword the sentence or bind the verdict: {{" + f"{i.computed}|{i.key}" + "}}")
         elif i.problem == "unknown fact":
             what = f"{{{{{i.written}|{i.key}}}}}: no fact {i.key!r}" if i.key is not None else f"{{{{{i.written}}}}} has no fact key"
             if i.suggestions:
