@@ -82,6 +82,9 @@ class PhaseConfig:
     source: Path | None = None
     # The Förderphase this one is compared with (its folder name under data/raw/), or None.
     previous_phase: str | None = None
+    # True: the phase's files are invented (e.g. a demonstration phase), neither survey data nor a reconstruction.
+    # The report then says so on its title page, on every site page and in the methods note.
+    synthetic: bool = False
 
     @property
     def disclosure_threshold(self) -> int:
@@ -500,6 +503,7 @@ def load_phase(path: Path) -> PhaseConfig:
         supplementary_activities=tuple(r.get(d, "supplementary_activities", "phase.yaml", list, default=[])),
         source=Path(path),
         previous_phase=previous,
+        synthetic=bool(r.get(d, "synthetic", "phase.yaml", bool, default=False)),
     )
 
 
