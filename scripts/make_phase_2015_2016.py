@@ -26,7 +26,7 @@ Returns per site (2013–2014 -> 2015–2016; "-" not in the programme or no ste
 
 More questionnaires at S01, S03, S04, S06, S08 and S10, fewer at S09 and S11; S02 and the new S12 stay below the
 disclosure threshold of 5 on the client questionnaire, S02 and S10 on the expert questionnaire (and item
-non-response takes some more site values below it).
+non-response takes some more site values below it). S12's client questionnaires date from 2016, its second year.
 
 Answers are fixed count vectors (valid answers per code, below), handed out to respondents by a seeded latent
 score so that sites differ while the totals are exact. The intended changes against 2013–2014, as top-2 shares
