@@ -85,6 +85,9 @@ class PhaseConfig:
     previous_phase: str | None = None
     # Confidence level of the change rule (thinka.change): a change is called one when its interval excludes zero.
     comparison_level: float = 0.95
+    # True: the phase's files are invented (e.g. a demonstration phase), neither survey data nor a reconstruction.
+    # The report then says so on its title page, on every site page and in the methods note.
+    synthetic: bool = False
 
     @property
     def disclosure_threshold(self) -> int:
@@ -513,6 +516,7 @@ def load_phase(path: Path) -> PhaseConfig:
         source=Path(path),
         previous_phase=previous,
         comparison_level=float(level),
+        synthetic=bool(r.get(d, "synthetic", "phase.yaml", bool, default=False)),
     )
 
 

@@ -153,6 +153,8 @@ def _new_phase_steps(paths: PhasePaths, config, years: int) -> list[str]:
              f"were {moved}; report title, date and authors; sites that joined or left."]
     if config.reconstruction:
         steps.append("Set `reconstruction: false` once the real exports are in place.")
+    if config.synthetic:
+        steps.append("Set `synthetic: false` and remove report.synthetic_note: the new phase's exports are real.")
     for inst in config.instruments.values():
         steps.append(f"Export {inst.id} (field period {inst.field_start} to {inst.field_end}) to "
                      f"{paths.raw / inst.file}.")

@@ -140,6 +140,8 @@ def title_page(config) -> str:
         parts.append(f'<p class="phase">{esc(r["phase_line"])}</p>')
     if config.reconstruction:
         parts.append(reconstruction_note(config))
+    if config.synthetic:
+        parts.append(synthetic_note(config))
     if r.get("authors"):
         parts.append(f'<div class="personen"><p>Autoren:</p><p><strong>{esc(", ".join(r["authors"]))}</strong></p>')
         if r.get("contributors"):
@@ -160,6 +162,21 @@ def reconstruction_note(config) -> str:
     text = config.report.get("reconstruction_note", GENERIC_RECONSTRUCTION_NOTE)
     return (
         '<div class="hinweis rekonstruktion" role="note"><p><strong>Hinweis zur Datengrundlage:</strong> '
+        f"{esc(text)}</p></div>"
+    )
+
+
+GENERIC_SYNTHETIC_NOTE = (
+    "Die Zahlen dieses Berichts beruhen auf synthetischen, eigens erfundenen Datensätzen. Sie stammen weder aus einer "
+    "Befragung noch aus einer Rekonstruktion veröffentlichter Werte."
+)
+
+
+def synthetic_note(config) -> str:
+    """The title-page note when config.synthetic; its wording comes from phase.yaml report.synthetic_note."""
+    text = config.report.get("synthetic_note", GENERIC_SYNTHETIC_NOTE)
+    return (
+        '<div class="hinweis synthetisch" role="note"><p><strong>Hinweis: synthetische Daten.</strong> '
         f"{esc(text)}</p></div>"
     )
 
@@ -220,7 +237,12 @@ def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str
             f"<p>{esc(config.report.get('reconstruction_note', GENERIC_RECONSTRUCTION_NOTE))} Aussagen über einzelne "
             "Standorte beruhen auf einer plausiblen, aber angenommenen Verteilung der Antworten auf die Standorte.</p>"
         )
-    else:
+    if config.synthetic:
+        parts.append(
+            f"<p>{esc(config.report.get('synthetic_note', GENERIC_SYNTHETIC_NOTE))} Das gilt für die Werte aller "
+            "Standorte ebenso wie für die Gesamtwerte: Keiner von ihnen beschreibt ein tatsächliches Vorhaben.</p>"
+        )
+    if not (config.reconstruction or config.synthetic):
         parts.append("<p>Ausgewertet wurden die Datensätze der Befragungen der Förderphase.</p>")
     parts.append('<h2 id="rundung">Rundung</h2>')
     parts.append(
@@ -626,6 +648,8 @@ def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
     )
     if config.reconstruction:
         head += reconstruction_note(config)
+    if config.synthetic:
+        head += synthetic_note(config)
     cells = [raw_html(head + "</header>")]
     for dim in codebook.dimensions:
         cells.extend(report_cells(notebooks[(dim.id, site)]))
