@@ -1,7 +1,8 @@
 # thinka: two commands do all the set-up on a fresh machine.
-#   make report   builds report/<phase>/ from the shipped data (creates .venv first if missing)
+#   make report   builds report/<phase>/ from the shipped data (creates .venv first if missing): the newest
+#                 phase 2015-2016 with its comparison to 2013-2014; `make report PHASE=2013-2014` builds the first
 #   make test     runs the whole test suite (creates .venv first if missing)
-PHASE   ?= 2013-2014
+PHASE   ?= 2015-2016
 PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin

@@ -88,12 +88,22 @@ def test_new_phase_carries_configuration_and_texts_but_no_data(project, capsys):
     assert (config.period_start.isoformat(), config.period_end.isoformat()) == ("2015-01-01", "2016-12-31")
     assert config.instruments["experteninterviews"].field_start.isoformat() == "2016-01-01"
     assert config.report["date"].isoformat() == "2017-03-31"
+    assert config.previous_phase == PHASE  # the new phase's report compares it with the old one
     assert new.codebook.read_bytes() == old.codebook.read_bytes()
     assert sorted(p.name for p in new.texts.iterdir()) == sorted(p.name for p in old.texts.iterdir())
     data = [p.name for p in new.raw.iterdir() if p.suffix in (".csv", ".xlsx", ".sav")]
     assert data == [] and not new.published.exists()
     out = capsys.readouterr().out
     assert "expertenfragebogen.csv" in out and "check-texts" in out
+    assert f"compare 2015-2016 with {PHASE}" in out
+
+
+def test_a_phase_started_from_a_compared_phase_names_its_own_predecessor(project):
+    new_phase(project, "2015-2016", PHASE)
+    new_phase(project, "2017-2018", "2015-2016")
+    text = PhasePaths(project, "2017-2018").config.read_text(encoding="utf-8")
+    assert text.count("previous_phase:") == 1
+    assert load_phase(PhasePaths(project, "2017-2018").config).previous_phase == "2015-2016"
 
 
 def test_new_phase_never_writes_into_an_existing_phase(project):

@@ -115,7 +115,19 @@ def _shift_years(text: str, years: int) -> str:
 
 def _phase_yaml_for(old_text: str, old: str, new: str, years: int) -> str:
     text = re.sub(r'^(phase:\s*)["\']?' + re.escape(old) + r'["\']?', rf'\g<1>"{new}"', old_text, count=1, flags=re.M)
-    return _shift_years(text, years).replace(old, new) if years else text
+    text = _shift_years(text, years).replace(old, new) if years else text
+    return _with_previous(text, old)
+
+
+PREVIOUS_COMMENT = "# The report compares this phase with the one named here (thinka.comparison); remove to compare none."
+
+
+def _with_previous(text: str, old: str) -> str:
+    """The new phase names the old one as its previous phase, so its report shows what changed."""
+    line = f'previous_phase: "{old}"'
+    if re.search(r"^previous_phase:", text, flags=re.M):
+        return re.sub(r"^previous_phase:.*$", line, text, count=1, flags=re.M)
+    return re.sub(r"^(phase:.*)$", rf"\g<1>\n{PREVIOUS_COMMENT}\n{line}", text, count=1, flags=re.M)
 
 
 def new_phase(root: Path, new: str, old: str) -> Created:
@@ -151,6 +163,9 @@ def _new_phase_steps(paths: PhasePaths, config, years: int) -> list[str]:
     moved = f"moved by {years} year(s)" if years else "NOT moved (the old period is not whole calendar years)"
     steps = [f"Check {paths.config}: period {config.period_start} to {config.period_end} and every date in it "
              f"were {moved}; report title, date and authors; sites that joined or left."]
+    if config.previous_phase:
+        steps.append(f"The report will compare {paths.phase} with {config.previous_phase} (previous_phase in "
+                     "phase.yaml): revised item wordings go to the item's `earlier_wording` in codebook.yaml.")
     if config.reconstruction:
         steps.append("Set `reconstruction: false` once the real exports are in place.")
     if config.synthetic:

@@ -301,7 +301,8 @@ def _claim_issues(name: str, text: str, facts: Mapping[str, Any]) -> list[TextIs
         if m is None:
             continue
         sentence = _sentence(text, b.start, b.end)
-        claimed = [d for d, p in patterns.items() if p.search(sentence)]
+        words_only = _BINDING.sub(lambda x: x.group("written"), sentence)  # not the fact keys' own words
+        claimed = [d for d, p in patterns.items() if p.search(words_only)]
         verdict_key = f"change.{m.group(1)}.verdict"
         try:
             verdict = facts[verdict_key]
@@ -311,7 +312,7 @@ def _claim_issues(name: str, text: str, facts: Mapping[str, Any]) -> list[TextIs
         for direction in claimed:
             if direction != actual and (sentence, m.group(1)) not in seen:
                 seen.add((sentence, m.group(1)))
-                word = patterns[direction].search(sentence).group(0)
+                word = patterns[direction].search(words_only).group(0)
                 issues.append(TextIssue(name, _line_of(text, b.start), sentence, word,
                                         getattr(verdict, "value", None) or "nicht ausgewiesen", verdict_key,
                                         "unsupported change"))
