@@ -372,34 +372,36 @@ def measure_label(unit: Unit, measure: str) -> str:
 
 
 def interview_partners(unit: Unit) -> pd.DataFrame:
-    """Interviews per partner type of the unit's site (or `all`), codebook order: partnertyp, label, interviews."""
+    """Interviews per partner type of the unit's site (or `all`), codebook order: partner, label, interviews."""
     tp = unit.tables.get("interview_partners")
     if tp is None:
-        return pd.DataFrame(columns=["partnertyp", "label", "interviews"])
+        return pd.DataFrame(columns=["partner", "label", "interviews"])
     site = unit.site if unit.is_site else ALL_SITES
     part = tp[tp["site"].astype(str) == site].sort_values("order")
-    return part[["partnertyp", "label", "interviews"]].reset_index(drop=True)
+    return part[["partner", "label", "interviews"]].reset_index(drop=True)
 
 
 def interview_themes(unit: Unit) -> pd.DataFrame:
-    """Themes of the unit's site (or `all`) in codebook order: thema, thema_label, order, segments, interviews."""
+    """Themes of the unit's site (or `all`) in codebook order: theme, theme_label, order, segments, interviews."""
     th = unit.tables.get("interview_themes")
     if th is None:
-        return pd.DataFrame(columns=["thema", "thema_label", "order", "segments", "interviews"])
+        return pd.DataFrame(columns=["theme", "theme_label", "order", "segments", "interviews"])
     site = unit.site if unit.is_site else ALL_SITES
     part = th[th["site"].astype(str) == site].sort_values("order")
-    return part[["thema", "thema_label", "order", "segments", "interviews"]].reset_index(drop=True)
+    return part[["theme", "theme_label", "order", "segments", "interviews"]].reset_index(drop=True)
 
 
 def interview_statements(unit: Unit) -> pd.DataFrame:
-    """Coded statements in theme order, then interview and segment: thema_label, partnertyp, aussage, ..."""
+    """Coded statements in theme order (the scale of the interview instrument's theme column), then interview and
+    segment: theme, theme_label, interview, segment, site, partner, statement."""
     seg = unit.tables.get("interview_segments")
     if seg is None:
-        return pd.DataFrame(columns=["thema", "thema_label", "interview_id", "segment", "site", "partnertyp", "aussage"])
-    scale = unit.codebook.scales.get("interviewthema")
-    order = {str(c): i for i, c in enumerate(scale.codes)} if scale else {}
-    df = seg.assign(_order=seg["thema"].astype(str).map(order))
-    return df.sort_values(["_order", "interview_id", "segment"]).drop(columns="_order").reset_index(drop=True)
+        return pd.DataFrame(columns=["theme", "theme_label", "interview", "segment", "site", "partner", "statement"])
+    iid = unit.codebook.instrument_of_kind("interviews")
+    codes = unit.codebook.role_scale(iid, "theme").codes if iid else ()
+    order = {str(c): i for i, c in enumerate(codes)}
+    df = seg.assign(_order=seg["theme"].astype(str).map(order))
+    return df.sort_values(["_order", "interview", "segment"]).drop(columns="_order").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -477,17 +477,17 @@ def render_interviews(unit: api.Unit) -> str:
                   footer=["Gesamt", fmt_number(partners["interviews"].sum())])]
     themes = api.interview_themes(unit)
     out.append(_table(["Thema", "codierte Segmente", "Interviews"],
-                      [[r["thema_label"], fmt_n(r["segments"]), fmt_n(r["interviews"])] for _, r in themes.iterrows()],
+                      [[r["theme_label"], fmt_n(r["segments"]), fmt_n(r["interviews"])] for _, r in themes.iterrows()],
                       "interview-themen", "Themen der Interviews"))
     statements = api.interview_statements(unit)
-    partner_labels = dict(zip(partners["partnertyp"], partners["label"]))
-    for thema_label, part in statements.groupby("thema_label", sort=False):
+    partner_labels = dict(zip(partners["partner"], partners["label"]))
+    for theme_label, part in statements.groupby("theme_label", sort=False):
         items = "".join(
-            f'<li><q>{html.escape(str(r["aussage"]))}</q> <span class="partnertyp">'
-            f'({html.escape(partner_labels.get(str(r["partnertyp"]), str(r["partnertyp"])))})</span></li>'
+            f'<li><q>{html.escape(str(r["statement"]))}</q> <span class="partner">'
+            f'({html.escape(partner_labels.get(str(r["partner"]), str(r["partner"])))})</span></li>'
             for _, r in part.iterrows()
         )
-        out.append(f'<h4 class="interview-thema">{html.escape(str(thema_label))}</h4>'
+        out.append(f'<h4 class="interview-thema">{html.escape(str(theme_label))}</h4>'
                    f'<ul class="aussagen">{items}</ul>')
     return f'<div class="interviews">{"".join(out)}</div>'
 
