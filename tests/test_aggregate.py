@@ -337,7 +337,7 @@ def test_mentions_match_pandas(phase, records):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# projektstatistik, interviews, responses
+# running statistics, interviews, responses
 
 
 def test_running_statistics_match_pandas(phase, records):
@@ -482,7 +482,7 @@ def test_responses_count_rows_or_distinct_units(phase, records):
 def test_build_tables_order_and_disclosure(phase, records):
     config, codebook = phase
     tables = build_tables(records, config, codebook, threshold=7)
-    assert set(tables) == {"distributions", "summaries", "mentions", "projektstatistik", "interviews",
+    assert set(tables) == {"distributions", "summaries", "mentions", "running_statistics", "interviews",
                            "interview_segments", "interview_themes", "interview_partners", "responses"}
     # codebook item order; count items in summaries only, mention sets in mentions only
     assert tables["distributions"]["item"].drop_duplicates().tolist() == ["q_farbe", "q_agree", "q_panel", "q_note", "q_leer"]
@@ -536,7 +536,7 @@ def test_shipped_data_reproduce_printed_totals(repo_root):
     assert m.loc["aufmerksam", "mentions"] == 134 and m.loc["problem", "mentions"] == 141
     r = tables["responses"].set_index(["instrument", "site"])["n"]
     assert (r[("einzelfallfragebogen", ALL_SITES)], r[("expertenfragebogen", ALL_SITES)], r[("experteninterviews", ALL_SITES)]) == (125, 46, 17)
-    ps = tables["projektstatistik"].set_index(["site", "quarter", "measure"])["value"]
+    ps = tables["running_statistics"].set_index(["site", "quarter", "measure"])["value"]
     assert (ps[(ALL_SITES, "total", "personen")], ps[(ALL_SITES, "total", "beratungen")]) == (1457, 9417)
     partners = tables["interview_partners"].set_index(["site", "partner"])["interviews"]
     assert [partners[(ALL_SITES, c)] for c in ("kommunal", "jobcenter", "wohnungsunternehmen")] == [11, 3, 3]

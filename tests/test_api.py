@@ -103,7 +103,7 @@ def _projektstatistik(config, rng) -> dict[str, pd.DataFrame]:
     by_q = df.groupby(["quarter", "measure"], as_index=False)["value"].sum().assign(site=ALL_SITES)
     overall = df.groupby("measure", as_index=False)["value"].sum().assign(site=ALL_SITES, quarter="total")
     out = pd.concat([df, by_site, by_q, overall], ignore_index=True)
-    return {"projektstatistik": out[["site", "quarter", "measure", "value"]]}
+    return {"running_statistics": out[["site", "quarter", "measure", "value"]]}
 
 
 def _interviews(config, codebook) -> dict[str, pd.DataFrame]:
@@ -202,7 +202,7 @@ def test_load_tables_processes_a_fresh_copy(phase_copy):
         pytest.skip("raw data not shipped yet")
     got = api.load_tables(PHASE, root=phase_copy.root)
     assert (phase_copy.processed / "manifest.json").is_file()
-    assert {"distributions", "summaries", "mentions", "projektstatistik"} <= set(got)
+    assert {"distributions", "summaries", "mentions", "running_statistics"} <= set(got)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -218,15 +218,15 @@ def test_load_unit_restricts_to_site_and_all(processed_copy):
     assert set(dist["item"]) <= items and "integration_sozial" in set(dist["item"])
     assert "froh_standort" not in set(unit.tables["summaries"]["item"])  # a sozialraum item
     # Projektstatistik and interviews belong to other dimensions.
-    assert "projektstatistik" not in unit.tables and "interviews" not in unit.tables
+    assert "running_statistics" not in unit.tables and "interviews" not in unit.tables
 
 
 def test_load_unit_site_page_shows_only_its_own_running_statistics(processed_copy):
     unit = api.load_unit(PHASE, "individual", "S02", root=processed_copy.root)
-    assert set(unit.tables["projektstatistik"]["site"]) == {"S02"}
+    assert set(unit.tables["running_statistics"]["site"]) == {"S02"}
     assert set(unit.tables["mentions"]["site"]) == {"S02", ALL_SITES}
     overall = api.load_unit(PHASE, "individual", ALL_SITES, root=processed_copy.root)
-    assert set(overall.tables["projektstatistik"]["site"]) == {*overall.config.site_codes, ALL_SITES}
+    assert set(overall.tables["running_statistics"]["site"]) == {*overall.config.site_codes, ALL_SITES}
 
 
 def test_load_unit_interviews_of_the_site(processed_copy):

@@ -174,7 +174,7 @@ def tables():
          "site": ["all", "S01", "all"], "n": [9, 5, 12]}
     )
     return {"distributions": pd.DataFrame(dist), "summaries": pd.DataFrame(summ), "mentions": pd.DataFrame(ment),
-            "projektstatistik": pd.DataFrame(stats), "interviews": interviews, "responses": responses}
+            "running_statistics": pd.DataFrame(stats), "interviews": interviews, "responses": responses}
 
 
 @pytest.fixture(scope="module")

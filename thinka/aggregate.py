@@ -31,7 +31,7 @@ SUMMARY_KINDS = (*DISTRIBUTION_KINDS, "count")
 MEAN_KINDS = ("grade", "count")
 """Scale kinds whose arithmetic mean is meaningful: grades (mean of the codes) and counts."""
 TOTAL_QUARTER = "total"
-"""`quarter` value of projektstatistik rows summed over the phase."""
+"""`quarter` value of running_statistics rows summed over the phase."""
 
 SCHEMAS: dict[str, dict[str, str]] = {
     "distributions": {
@@ -46,7 +46,7 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "item": "str", "site": "str", "option": "str", "label": "str", "order": "int64", "count": "int64",
         "mentions": "int64", "respondents": "int64", "pct_mentions": "float64", "pct_respondents": "float64",
     },
-    "projektstatistik": {"site": "str", "quarter": "str", "measure": "str", "value": "Int64"},
+    "running_statistics": {"site": "str", "quarter": "str", "measure": "str", "value": "Int64"},
     "interviews": {
         "interview": "str", "site": "str", "partner": "str", "partner_label": "str",
         "date": "datetime64[ns]", "duration_min": "Int64", "segments": "int64",
@@ -244,7 +244,7 @@ def mentions(
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# projektstatistik
+# running statistics
 
 
 def running_statistics(
@@ -284,7 +284,7 @@ def running_statistics(
         for j, quarter in enumerate((*quarters, TOTAL_QUARTER))
         for k, measure in enumerate(measures)
     ]
-    return _frame(rows, "projektstatistik")
+    return _frame(rows, "running_statistics")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -442,7 +442,7 @@ def _item_table(table: str, function, select, records, config, codebook) -> pd.D
     return pd.concat(frames, ignore_index=True) if frames else _frame([], table)
 
 
-def _projektstatistik(records, config, codebook) -> pd.DataFrame:
+def _all_running_statistics(records, config, codebook) -> pd.DataFrame:
     frames = []
     for instrument in config.instruments:
         spec = codebook.instruments[instrument]
@@ -453,7 +453,7 @@ def _projektstatistik(records, config, codebook) -> pd.DataFrame:
             records[instrument], config.quarters, config.allowed_sites(instrument), spec.measures,
             site_column=_site_column(codebook, instrument), quarter_column=quarter[0],
         ))
-    return pd.concat(frames, ignore_index=True) if frames else _frame([], "projektstatistik")
+    return pd.concat(frames, ignore_index=True) if frames else _frame([], "running_statistics")
 
 
 def _interview_instruments(codebook: Codebook) -> list[str]:
@@ -524,7 +524,7 @@ def build_tables(
     `records` maps every instrument id of `config` to its cleaned record frame. `threshold` overrides the
     phase's disclosure threshold. distributions, summaries and mentions are suppressed per (item, site) by
     `thinka.disclosure.suppress_published` under the phase's `DisclosureRules`, modelling what the report
-    publishes of each item (`publications`) and the returned questionnaires per site; projektstatistik,
+    publishes of each item (`publications`) and the returned questionnaires per site; running_statistics,
     responses and the interview tables are not suppressed (see there).
     """
     missing = [iid for iid in config.instruments if iid not in records]
@@ -547,6 +547,6 @@ def build_tables(
         tables, publications(codebook), rules, site_order=config.site_codes,
         value_columns={name: DISCLOSURE[name]["value_columns"] for name in ("distributions", "summaries", "mentions")},
     ))
-    tables["projektstatistik"] = _projektstatistik(records, config, codebook)
+    tables["running_statistics"] = _all_running_statistics(records, config, codebook)
     tables.update(_all_interview_tables(records, config, codebook))
     return tables

@@ -35,7 +35,7 @@ ITEM_TABLES = ("distributions", "summaries", "mentions")
 # Tables that belong to one instrument as a whole (no items), keyed by the kind of instrument that feeds them:
 # shown in full by that instrument's dimension.
 INSTRUMENT_TABLES = {
-    "projektstatistik": "running_statistics",
+    "running_statistics": "running_statistics",
     "interviews": "interviews",
     "interview_partners": "interviews",
     "interview_segments": "interviews",
@@ -327,8 +327,8 @@ def item_table_data(unit: Unit, table: ItemTable) -> pd.DataFrame:
 
 
 def running_statistics(unit: Unit) -> pd.DataFrame:
-    """Projektstatistik of the unit in wide form: quarter × measures (site `all` or the site), `total` last."""
-    ps = unit.tables.get("projektstatistik")
+    """Running statistics of the unit in wide form: quarter × measures (site `all` or the site), `total` last."""
+    ps = unit.tables.get("running_statistics")
     if ps is None or ps.empty:
         return pd.DataFrame(columns=["quarter"])
     site = unit.site if unit.is_site else ALL_SITES
@@ -342,7 +342,7 @@ def running_statistics(unit: Unit) -> pd.DataFrame:
 
 def running_statistics_by_site(unit: Unit) -> pd.DataFrame:
     """Totals of the phase per site (overall unit only): site, site_label and one column per measure."""
-    ps = unit.tables.get("projektstatistik")
+    ps = unit.tables.get("running_statistics")
     if ps is None or ps.empty or unit.is_site:
         return pd.DataFrame(columns=["site"])
     part = ps[ps["quarter"].astype(str) == "total"]
@@ -355,7 +355,7 @@ def running_statistics_by_site(unit: Unit) -> pd.DataFrame:
 
 
 def measure_columns(unit: Unit, df: pd.DataFrame) -> list[str]:
-    """Measure columns in codebook order (the integer columns of the projektstatistik instrument)."""
+    """Measure columns in codebook order (the integer columns of the running-statistics instrument)."""
     spec = unit.codebook.instruments.get(unit.codebook.instrument_of_kind("running_statistics") or "")
     known = [c.name for c in spec.columns if c.type == "integer"] if spec else []
     return [c for c in known if c in df.columns] + sorted(

@@ -487,10 +487,10 @@ def _interviews_fact(key: str, parts: list[str], src: _Sources) -> Fact:
 
 
 def _stat_value(measure: str, quarter: str, src: _Sources) -> float | None:
-    df = src.table("projektstatistik")
+    df = src.table("running_statistics")
     rows = df[(df["measure"].astype(str) == measure) & (df["quarter"].astype(str) == quarter)]
     if rows.empty:
-        raise _NoFact(f"no projektstatistik row for measure {measure!r}, quarter {quarter!r}")
+        raise _NoFact(f"no running_statistics row for measure {measure!r}, quarter {quarter!r}")
     return _py(rows["value"].iloc[0])
 
 

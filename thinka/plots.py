@@ -438,14 +438,14 @@ def render_running_statistics(unit: api.Unit) -> str:
     rows = [[_quarter_label(r["quarter"]), *(fmt_n(r[m]) for m in measures)] for _, r in body.iterrows()]
     footer = [["Gesamt", *(fmt_n(r[m]) for m in measures)] for _, r in total.iterrows()]
     caption = f"Projektstatistik je Quartal – {unit.site_name}"
-    out = [_table(["Quartal", *labels.values()], rows, "projektstatistik", caption,
+    out = [_table(["Quartal", *labels.values()], rows, "laufende-statistik", caption,
                   footer=footer[0] if footer else None)]
     with plt.rc_context(STYLE):
         png = png_bytes(running_statistics_figure(df, labels))
     alt = "Säulendiagramm der Projektstatistik je Quartal: " + "; ".join(
         f"{_quarter_label(r['quarter'])}: " + ", ".join(f"{labels[m]} {fmt_n(r[m])}" for m in measures)
         for _, r in body.iterrows()) + "."
-    out.append(f'<figure class="projektstatistik-grafik"><img src="data:image/png;base64,'
+    out.append(f'<figure class="laufende-statistik-grafik"><img src="data:image/png;base64,'
                f'{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt, quote=True)}">'
                f'<p class="quelle">Daten: Projektstatistik der Standorte, Grafik: eigene Darstellung</p></figure>')
     by_site = api.running_statistics_by_site(unit)
@@ -454,9 +454,9 @@ def render_running_statistics(unit: api.Unit) -> str:
                 if r["site"] != ALL_SITES]
         foot = [[api.ALL_SITES_LABEL, *(fmt_n(r[m]) for m in measures)] for _, r in by_site.iterrows()
                 if r["site"] == ALL_SITES]
-        out.append(_table(["Standort", *labels.values()], rows, "projektstatistik-standorte",
+        out.append(_table(["Standort", *labels.values()], rows, "laufende-statistik-standorte",
                           "Projektstatistik im Förderzeitraum je Standort", footer=foot[0] if foot else None))
-    return f'<div class="projektstatistik">{"".join(out)}</div>'
+    return f'<div class="laufende-statistik">{"".join(out)}</div>'
 
 
 def render_interviews(unit: api.Unit) -> str:
