@@ -499,7 +499,7 @@ def render_interviews(unit: api.Unit) -> str:
 def render_heading(unit: api.Unit) -> str:
     """The notebook's first output: the dimension heading, on site pages with the site name."""
     dim = unit.codebook.dimension(unit.dimension)
-    site = f' <span class="standort">– {html.escape(unit.site_name)}</span>' if unit.is_site else ""
+    site = f' <span class="standortname">– {html.escape(unit.site_name)}</span>' if unit.is_site else ""
     return f'<h1 class="dimension" id="dimension-{dim.id}">{html.escape(dim.heading)}{site}</h1>' + render_site_notices(unit)
 
 
