@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from thinka import ALL_SITES
 from thinka.aggregate import (
@@ -74,17 +75,17 @@ scales:
 instruments:
   gespraeche:
     label: "Gespräche"
-    key: [interview_id, segment]
-    constant_within: {interview_id: [ort, partnertyp, datum, dauer_min]}
+    key: [gespraech, abschnitt]
+    constant_within: {gespraech: [ort, art, tag, minuten]}
     columns:
-      - {name: interview_id, type: id}
-      - {name: segment, type: integer, min: 1, max: 50}
+      - {name: gespraech, type: id, role: interview}
+      - {name: abschnitt, type: integer, min: 1, max: 50, role: segment}
       - {name: ort, type: site}
-      - {name: partnertyp, type: code, scale: partner}
-      - {name: datum, type: date}
-      - {name: dauer_min, type: integer, min: 10, max: 200}
-      - {name: thema, type: code, scale: thema}
-      - {name: aussage, type: text}
+      - {name: art, type: code, scale: partner, role: partner}
+      - {name: tag, type: date, role: date}
+      - {name: minuten, type: integer, min: 10, max: 200, role: duration}
+      - {name: stichwort, type: code, scale: thema, role: theme}
+      - {name: zitat, type: text, role: statement}
   umfrage:
     label: "Umfrage"
     key: [fb]
@@ -175,22 +176,23 @@ def make_interviews(sc, rng) -> pd.DataFrame:
     for k, (iid, site, ptype) in enumerate(interviews):
         for seg in range(1, int(rng.integers(1, 5)) + 1):
             theme = sc["thema"].codes[int(rng.integers(0, 2))]  # t3 never coded: must still be listed
-            rows.append({"interview_id": iid, "segment": seg, "ort": site, "partnertyp": ptype,
-                         "datum": pd.Timestamp(2013, 3, 1 + k), "dauer_min": 40 + k, "thema": theme,
-                         "aussage": f"Aussage {iid}-{seg}"})
+            rows.append({"gespraech": iid, "abschnitt": seg, "ort": site, "art": ptype,
+                         "tag": pd.Timestamp(2013, 3, 1 + k), "minuten": 40 + k, "stichwort": theme,
+                         "zitat": f"Aussage {iid}-{seg}"})
     df = pd.DataFrame(rows)
-    labels = {c: {str(lv.code): lv.label for lv in sc[c if c == "thema" else "partner"].levels} for c in ("thema", "partnertyp")}
+    labels = {c: {str(lv.code): lv.label for lv in sc[s].levels} for c, s in (("stichwort", "thema"), ("art", "partner"))}
+    # the cleaned schema (thinka.clean): the configured column names, codes as categoricals plus <col>_label
     return pd.DataFrame({
-        "interview_id": df["interview_id"].astype("str"),
-        "segment": df["segment"].astype("Int64"),
+        "gespraech": df["gespraech"].astype("str"),
+        "abschnitt": df["abschnitt"].astype("Int64"),
         "ort": _sites(df["ort"]),
-        "partnertyp": pd.Categorical(df["partnertyp"], categories=[str(c) for c in sc["partner"].codes]),
-        "partnertyp_label": df["partnertyp"].map(labels["partnertyp"]).astype("str"),
-        "datum": df["datum"].astype("datetime64[ns]"),
-        "dauer_min": df["dauer_min"].astype("Int64"),
-        "thema": pd.Categorical(df["thema"], categories=[str(c) for c in sc["thema"].codes]),
-        "thema_label": df["thema"].map(labels["thema"]).astype("str"),
-        "aussage": df["aussage"].astype("str"),
+        "art": pd.Categorical(df["art"], categories=[str(c) for c in sc["partner"].codes]),
+        "art_label": df["art"].map(labels["art"]).astype("str"),
+        "tag": df["tag"].astype("datetime64[ns]"),
+        "minuten": df["minuten"].astype("Int64"),
+        "stichwort": pd.Categorical(df["stichwort"], categories=[str(c) for c in sc["thema"].codes]),
+        "stichwort_label": df["stichwort"].map(labels["stichwort"]).astype("str"),
+        "zitat": df["zitat"].astype("str"),
     })
 
 
@@ -335,13 +337,14 @@ def test_mentions_match_pandas(phase, records):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# projektstatistik, interviews, responses
+# running statistics, interviews, responses
 
 
 def test_running_statistics_match_pandas(phase, records):
     config, codebook = phase
     df = records["statistik"]
-    got = running_statistics(df, config.quarters, SITES, ["faelle", "termine"], site_column="ort")
+    got = running_statistics(df, config.quarters, SITES, ["faelle", "termine"], site_column="ort",
+                             quarter_column="quartal")
     long = df.melt(id_vars=["ort", "quartal"], value_vars=["faelle", "termine"], var_name="measure")
     long = long.astype({"ort": "str", "quartal": "str"})
     rows = []
@@ -359,36 +362,105 @@ def test_running_statistics_missing_value_propagates_to_totals(phase, records):
     config, codebook = phase
     df = records["statistik"].copy()
     df.loc[(df["ort"] == "B") & (df["quartal"] == "2013-Q2"), "faelle"] = pd.NA
-    got = running_statistics(df, config.quarters, SITES, ["faelle"], site_column="ort").set_index(["site", "quarter"])
+    got = running_statistics(df, config.quarters, SITES, ["faelle"], site_column="ort", quarter_column="quartal")
+    got = got.set_index(["site", "quarter"])
     for key in [("B", "2013-Q2"), ("B", "total"), (ALL_SITES, "2013-Q2"), (ALL_SITES, "total")]:
         assert got.loc[key, "value"] is pd.NA
     assert got.loc[("A", "total"), "value"] is not pd.NA
 
 
+ROLES = {"interview": "gespraech", "segment": "abschnitt", "partner": "art", "date": "tag", "duration": "minuten",
+         "theme": "stichwort", "statement": "zitat"}
+
+
+def test_codebook_roles_name_the_interview_columns(phase):
+    config, codebook = phase
+    assert codebook.instruments["gespraeche"].kind == "interviews"  # inferred from the roles
+    assert codebook.instruments["gespraeche"].roles == ROLES
+    assert codebook.role_scale("gespraeche", "theme").id == "thema"
+    assert codebook.instruments["umfrage"].roles == {}
+
+
 def test_interview_tables_match_pandas(phase, records):
     config, codebook = phase
     df = records["gespraeche"]
-    got = interview_tables(df, SITES, partner_scale=codebook.scales["partner"], theme_scale=codebook.scales["thema"],
-                           site_column="ort")
-    # interviews: one row each, site order then id
-    iv = got["interviews"]
-    assert iv["interview_id"].tolist() == ["I0", "I1", "I2", "I3", "I5", "I4"]
-    assert iv["segments"].tolist() == [int((df["interview_id"] == i).sum()) for i in iv["interview_id"]]
-    assert iv.set_index("interview_id").loc["I2", "partnertyp_label"] == "Vereine"
-    assert len(got["interview_segments"]) == len(df)
+    got = interview_tables(df, SITES, roles=ROLES, partner_scale=codebook.scales["partner"],
+                           theme_scale=codebook.scales["thema"], site_column="ort")
+    rank = {s: i for i, s in enumerate(SITES)}
+    # interview_segments: the statements under thinka's names, site order, then interview and segment
+    seg = df.assign(_r=df["ort"].astype(str).map(rank)).sort_values(["_r", "gespraech", "abschnitt"], kind="stable")
+    expected_segments = pd.DataFrame({
+        "interview": seg["gespraech"], "segment": seg["abschnitt"], "site": seg["ort"].astype(str),
+        "partner": seg["art"].astype(str), "theme": seg["stichwort"].astype(str),
+        "theme_label": seg["stichwort_label"], "statement": seg["zitat"],
+    })
+    assert list(got["interview_segments"].columns) == list(SCHEMAS["interview_segments"])
+    assert_values(got["interview_segments"], expected_segments)
+    # interviews: one row each, site order then id, descriptors and segment count by groupby
+    per = seg.groupby("gespraech", sort=False)
+    expected_interviews = pd.DataFrame({
+        "interview": list(per.groups), "site": per["ort"].first().astype(str).tolist(),
+        "partner": per["art"].first().astype(str).tolist(), "partner_label": per["art_label"].first().tolist(),
+        "date": per["tag"].first().tolist(), "duration_min": per["minuten"].first().tolist(),
+        "segments": per.size().tolist(),
+    })
+    assert list(got["interviews"].columns) == list(SCHEMAS["interviews"])
+    assert_values(got["interviews"], expected_interviews)
+    assert got["interviews"]["interview"].tolist() == ["I0", "I1", "I2", "I3", "I5", "I4"]
     # themes: every theme per site, overall first
     th = got["interview_themes"]
     assert len(th) == 5 * 3 and th["site"].iloc[0] == ALL_SITES
     for site in (ALL_SITES, *SITES):
-        seg = at_site(df, site)
-        for code in ("t1", "t2", "t3"):
-            row = th[(th["site"] == site) & (th["thema"] == code)].iloc[0]
-            hit = seg[seg["thema"].astype(str) == code]
-            assert (row["segments"], row["interviews"]) == (len(hit), hit["interview_id"].nunique())
-    pa = got["interview_partners"].set_index(["site", "partnertyp"])
-    assert pa.loc[(ALL_SITES, "amt"), "interviews"] == 4
-    assert pa.loc[("A", "amt"), "interviews"] == 2 and pa.loc[("C", "amt"), "interviews"] == 0
+        at = at_site(df, site)
+        for order, code in enumerate(("t1", "t2", "t3"), start=1):
+            row = th[(th["site"] == site) & (th["theme"] == code)].iloc[0]
+            hit = at[at["stichwort"].astype(str) == code]
+            assert (row["segments"], row["interviews"], row["order"]) == (len(hit), hit["gespraech"].nunique(), order)
+            assert row["theme_label"] == codebook.scales["thema"].label(code)
+    pa = got["interview_partners"].set_index(["site", "partner"])
+    first = df.drop_duplicates("gespraech")
+    for site in (ALL_SITES, *SITES):
+        for code in ("amt", "verein", "firma"):
+            assert pa.loc[(site, code), "interviews"] == (at_site(first, site)["art"].astype(str) == code).sum()
+    assert pa.loc[(ALL_SITES, "amt"), "interviews"] == 4 and pa.loc[("C", "amt"), "interviews"] == 0
     assert pa.loc[(ALL_SITES, "firma"), "label"] == "Firmen"
+
+
+def test_interview_tables_need_every_role(phase, records):
+    config, codebook = phase
+    roles = {k: v for k, v in ROLES.items() if k != "statement"}
+    with pytest.raises(ValueError, match=r"no column given for \['statement'\]"):
+        interview_tables(records["gespraeche"], SITES, roles=roles, partner_scale=codebook.scales["partner"],
+                         theme_scale=codebook.scales["thema"], site_column="ort")
+    with pytest.raises(ValueError, match="lack the columns"):
+        interview_tables(records["gespraeche"].drop(columns="zitat"), SITES, roles=ROLES,
+                         partner_scale=codebook.scales["partner"], theme_scale=codebook.scales["thema"],
+                         site_column="ort")
+
+
+def test_build_tables_finds_interview_columns_by_role_not_name(phase, records, tmp_path):
+    """The same interviews under other column names give the same tables: build_tables reads the roles."""
+    config, codebook = phase
+    renamed = {"gespraech": "conversation", "abschnitt": "part", "art": "partner_kind", "tag": "held_on",
+               "minuten": "length", "stichwort": "topic", "zitat": "quote", "ort": "place"}
+    data = yaml.safe_load(textwrap.dedent(CODEBOOK_YAML))
+    spec = data["instruments"]["gespraeche"]
+    for column in spec["columns"]:
+        column["name"] = renamed[column["name"]]
+    spec["key"] = [renamed[k] for k in spec["key"]]
+    spec["constant_within"] = {renamed[k]: [renamed[c] for c in v] for k, v in spec["constant_within"].items()}
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "codebook.yaml").write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    other_codebook = load_codebook(other / "codebook.yaml")
+    assert other_codebook.instruments["gespraeche"].roles["statement"] == "quote"
+    cols = {**renamed, **{f"{k}_label": f"{v}_label" for k, v in renamed.items()}}
+    other_records = {**records, "gespraeche": records["gespraeche"].rename(columns=cols)}
+    assert "quote" in other_records["gespraeche"].columns
+    want, got = build_tables(records, config, codebook), build_tables(other_records, config, other_codebook)
+    for name in ("interviews", "interview_segments", "interview_themes", "interview_partners", "responses"):
+        pd.testing.assert_frame_equal(got[name], want[name])
+    assert len(got["interview_segments"]) == len(records["gespraeche"])
 
 
 def test_responses_count_rows_or_distinct_units(phase, records):
@@ -410,7 +482,7 @@ def test_responses_count_rows_or_distinct_units(phase, records):
 def test_build_tables_order_and_disclosure(phase, records):
     config, codebook = phase
     tables = build_tables(records, config, codebook, threshold=7)
-    assert set(tables) == {"distributions", "summaries", "mentions", "projektstatistik", "interviews",
+    assert set(tables) == {"distributions", "summaries", "mentions", "running_statistics", "interviews",
                            "interview_segments", "interview_themes", "interview_partners", "responses"}
     # codebook item order; count items in summaries only, mention sets in mentions only
     assert tables["distributions"]["item"].drop_duplicates().tolist() == ["q_farbe", "q_agree", "q_panel", "q_note", "q_leer"]
@@ -464,7 +536,7 @@ def test_shipped_data_reproduce_printed_totals(repo_root):
     assert m.loc["aufmerksam", "mentions"] == 134 and m.loc["problem", "mentions"] == 141
     r = tables["responses"].set_index(["instrument", "site"])["n"]
     assert (r[("einzelfallfragebogen", ALL_SITES)], r[("expertenfragebogen", ALL_SITES)], r[("experteninterviews", ALL_SITES)]) == (125, 46, 17)
-    ps = tables["projektstatistik"].set_index(["site", "quarter", "measure"])["value"]
+    ps = tables["running_statistics"].set_index(["site", "quarter", "measure"])["value"]
     assert (ps[(ALL_SITES, "total", "personen")], ps[(ALL_SITES, "total", "beratungen")]) == (1457, 9417)
-    partners = tables["interview_partners"].set_index(["site", "partnertyp"])["interviews"]
+    partners = tables["interview_partners"].set_index(["site", "partner"])["interviews"]
     assert [partners[(ALL_SITES, c)] for c in ("kommunal", "jobcenter", "wohnungsunternehmen")] == [11, 3, 3]

@@ -103,36 +103,36 @@ def _projektstatistik(config, rng) -> dict[str, pd.DataFrame]:
     by_q = df.groupby(["quarter", "measure"], as_index=False)["value"].sum().assign(site=ALL_SITES)
     overall = df.groupby("measure", as_index=False)["value"].sum().assign(site=ALL_SITES, quarter="total")
     out = pd.concat([df, by_site, by_q, overall], ignore_index=True)
-    return {"projektstatistik": out[["site", "quarter", "measure", "value"]]}
+    return {"running_statistics": out[["site", "quarter", "measure", "value"]]}
 
 
 def _interviews(config, codebook) -> dict[str, pd.DataFrame]:
-    partner = codebook.scales["partnertyp"]
-    thema = codebook.scales["interviewthema"]
+    partner = codebook.role_scale("experteninterviews", "partner")
+    thema = codebook.role_scale("experteninterviews", "theme")
     interviews, segments = [], []
     for i, site in enumerate(config.site_codes[:4]):
         lv = partner.levels[i % len(partner.levels)]
         iid = f"I{i + 1:02d}"
-        interviews.append({"interview_id": iid, "site": site, "partnertyp": lv.code, "partnertyp_label": lv.label,
-                           "datum": pd.Timestamp("2014-03-01"), "dauer_min": 60, "segments": 2})
+        interviews.append({"interview": iid, "site": site, "partner": lv.code, "partner_label": lv.label,
+                           "date": pd.Timestamp("2014-03-01"), "duration_min": 60, "segments": 2})
         for seg in (1, 2):
             th = thema.levels[(i + seg) % len(thema.levels)]
-            segments.append({"interview_id": iid, "segment": seg, "site": site, "partnertyp": lv.code,
-                             "thema": th.code, "thema_label": th.label,
-                             "aussage": f"Aussage {iid}/{seg} <zitiert> [rekonstruiert]"})
+            segments.append({"interview": iid, "segment": seg, "site": site, "partner": lv.code,
+                             "theme": th.code, "theme_label": th.label,
+                             "statement": f"Aussage {iid}/{seg} <zitiert> [rekonstruiert]"})
     seg = pd.DataFrame(segments)
     order = {c: i for i, c in enumerate(thema.codes, start=1)}
     themes = []
     for site, part in [*seg.groupby("site"), (ALL_SITES, seg)]:
-        for code, p in part.groupby("thema"):
-            themes.append({"site": site, "thema": code, "thema_label": thema.label(code), "order": order[code],
-                           "segments": len(p), "interviews": p["interview_id"].nunique()})
+        for code, p in part.groupby("theme"):
+            themes.append({"site": site, "theme": code, "theme_label": thema.label(code), "order": order[code],
+                           "segments": len(p), "interviews": p["interview"].nunique()})
     iv = pd.DataFrame(interviews)
     partners = []
     for site, part in [*iv.groupby("site"), (ALL_SITES, iv)]:
         for order, lv in enumerate(partner.levels, start=1):
-            partners.append({"site": site, "partnertyp": lv.code, "label": lv.label, "order": order,
-                             "interviews": int((part["partnertyp"] == lv.code).sum())})
+            partners.append({"site": site, "partner": lv.code, "label": lv.label, "order": order,
+                             "interviews": int((part["partner"] == lv.code).sum())})
     return {"interviews": iv, "interview_segments": seg, "interview_themes": pd.DataFrame(themes),
             "interview_partners": pd.DataFrame(partners)}
 
@@ -202,7 +202,7 @@ def test_load_tables_processes_a_fresh_copy(phase_copy):
         pytest.skip("raw data not shipped yet")
     got = api.load_tables(PHASE, root=phase_copy.root)
     assert (phase_copy.processed / "manifest.json").is_file()
-    assert {"distributions", "summaries", "mentions", "projektstatistik"} <= set(got)
+    assert {"distributions", "summaries", "mentions", "running_statistics"} <= set(got)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -218,21 +218,38 @@ def test_load_unit_restricts_to_site_and_all(processed_copy):
     assert set(dist["item"]) <= items and "integration_sozial" in set(dist["item"])
     assert "froh_standort" not in set(unit.tables["summaries"]["item"])  # a sozialraum item
     # Projektstatistik and interviews belong to other dimensions.
-    assert "projektstatistik" not in unit.tables and "interviews" not in unit.tables
+    assert "running_statistics" not in unit.tables and "interviews" not in unit.tables
 
 
 def test_load_unit_site_page_shows_only_its_own_running_statistics(processed_copy):
     unit = api.load_unit(PHASE, "individual", "S02", root=processed_copy.root)
-    assert set(unit.tables["projektstatistik"]["site"]) == {"S02"}
+    assert set(unit.tables["running_statistics"]["site"]) == {"S02"}
     assert set(unit.tables["mentions"]["site"]) == {"S02", ALL_SITES}
     overall = api.load_unit(PHASE, "individual", ALL_SITES, root=processed_copy.root)
-    assert set(overall.tables["projektstatistik"]["site"]) == {*overall.config.site_codes, ALL_SITES}
+    assert set(overall.tables["running_statistics"]["site"]) == {*overall.config.site_codes, ALL_SITES}
 
 
 def test_load_unit_interviews_of_the_site(processed_copy):
     unit = api.load_unit(PHASE, "sozialraum", "S01", root=processed_copy.root)
     assert set(unit.tables["interview_segments"]["site"]) == {"S01"}
     assert set(unit.tables["interview_themes"]["site"]) == {"S01"}
+
+
+def test_interview_frames_in_the_order_of_the_role_scales(cfg, tables, tmp_path):
+    config, codebook = cfg
+    unit = make_unit(cfg, tables, "sozialraum", ALL_SITES, tmp_path)
+    themes = codebook.role_scale("experteninterviews", "theme")
+    partners = codebook.role_scale("experteninterviews", "partner")
+    seg = tables["interview_segments"]
+    rank = {str(c): i for i, c in enumerate(themes.codes)}
+    expected = seg.assign(_r=seg["theme"].map(rank)).sort_values(["_r", "interview", "segment"]).drop(columns="_r")
+    got = api.interview_statements(unit)
+    pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
+    assert got["theme"].map(rank).is_monotonic_increasing and len(got) == len(seg)
+    assert api.interview_partners(unit)["partner"].tolist() == [str(c) for c in partners.codes]
+    th = api.interview_themes(unit)
+    assert list(th.columns) == ["theme", "theme_label", "order", "segments", "interviews"]
+    assert th["order"].is_monotonic_increasing
 
 
 @pytest.mark.parametrize(("dimension", "site", "allowed"), [

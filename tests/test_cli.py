@@ -80,3 +80,22 @@ def test_validate_reports_a_tab_separated_file(phase_copy, capsys):
 def test_unsafe_phase_argument_is_refused(phase_copy, capsys):
     assert cli.main(["validate", "--root", str(phase_copy.root), "--phase", "../raw/2013-2014"]) == 2
     assert "not allowed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["phases", "validate"])
+def test_a_closed_pipe_ends_quietly_with_141(command, tmp_path):
+    """`thinka validate | head -1`: the reader goes away; thinka stops without 'internal error' or a traceback."""
+    import os
+    import subprocess
+    import sys
+
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before thinka writes a byte
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    try:
+        done = subprocess.run([sys.executable, "-m", "thinka.cli", command, "--root", str(REPO)], stdout=write_end,
+                              stderr=subprocess.PIPE, cwd=tmp_path, env=env, timeout=300)
+    finally:
+        os.close(write_end)
+    assert done.stderr.decode() == ""
+    assert done.returncode == cli.EXIT_PIPE == 141

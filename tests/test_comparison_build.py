@@ -62,7 +62,7 @@ def test_comparison_csvs_carry_both_phases(built):
     site = pd.read_csv(built.report / "daten" / "standorte" / "S03" / "vergleich_verwaltung.csv", sep=";", dtype=str,
                        keep_default_na=False)
     assert set(site["site"]) == {"all", "S03"} and set(site["phase"]) == {"2013-2014", "2015-2016"}
-    series = pd.read_csv(built.report / "daten" / "vergleich_projektstatistik.csv", sep=";", dtype=str)
+    series = pd.read_csv(built.report / "daten" / "vergleich_laufende_statistik.csv", sep=";", dtype=str)
     assert series["quarter"].min() == "2013-Q1" and series["quarter"].max() == "2016-Q4"
 
 

@@ -165,16 +165,16 @@ def tables():
                   {"site": site, "quarter": q, "measure": "beratungen", "value": b},
                   {"site": site, "quarter": q, "measure": "netzwerkkontakte", "value": 1000 + p}]
     interviews = pd.DataFrame(
-        {"interview_id": ["I1", "I2", "I3"], "site": ["S01", "S01", "S02"],
-         "partnertyp": ["kommunal", "jobcenter", "kommunal"], "partnertyp_label": ["K", "J", "K"],
-         "datum": pd.to_datetime(["2014-02-01"] * 3), "dauer_min": [60, 45, 50], "segments": [3, 2, 4]}
+        {"interview": ["I1", "I2", "I3"], "site": ["S01", "S01", "S02"],
+         "partner": ["kommunal", "jobcenter", "kommunal"], "partner_label": ["K", "J", "K"],
+         "date": pd.to_datetime(["2014-02-01"] * 3), "duration_min": [60, 45, 50], "segments": [3, 2, 4]}
     )
     responses = pd.DataFrame(
         {"instrument": ["expertenfragebogen", "expertenfragebogen", "einzelfallfragebogen"],
          "site": ["all", "S01", "all"], "n": [9, 5, 12]}
     )
     return {"distributions": pd.DataFrame(dist), "summaries": pd.DataFrame(summ), "mentions": pd.DataFrame(ment),
-            "projektstatistik": pd.DataFrame(stats), "interviews": interviews, "responses": responses}
+            "running_statistics": pd.DataFrame(stats), "interviews": interviews, "responses": responses}
 
 
 @pytest.fixture(scope="module")
@@ -251,10 +251,10 @@ def test_schaubild_n(facts):
 def test_instrument_interviews_stats_sites(facts):
     assert facts["instrument.expertenfragebogen.n"].value == 9
     assert facts["interviews.n"].value == 3
-    assert facts["interviews.partnertyp.kommunal"].value == 2
-    assert facts["interviews.partnertyp.wohnungsunternehmen"].value == 0
-    assert facts["interviews.dauer_mean"].value == pytest.approx(155 / 3)
-    assert format_fact(facts["interviews.dauer_mean"]) == "52"
+    assert facts["interviews.partner.kommunal"].value == 2
+    assert facts["interviews.partner.wohnungsunternehmen"].value == 0
+    assert facts["interviews.duration_mean"].value == pytest.approx(155 / 3)
+    assert format_fact(facts["interviews.duration_mean"]) == "52"
     assert facts["stats.personen"].value == 10
     assert facts["stats.netzwerkkontakte"].value == 1010
     assert facts["stats.beratungen.2013-Q2"].value == 15
@@ -284,6 +284,27 @@ def test_measures_and_ratios_come_from_the_codebook(tables, config, codebook):
     other = dataclasses.replace(spec, ratios={"kontakte_je_person": ("netzwerkkontakte", "personen")})
     book = compute_facts(tables, config, dataclasses.replace(codebook, instruments={**codebook.instruments, iid: other}))
     assert book["stats.kontakte_je_person"].value == pytest.approx(1010 / 10)
+
+
+def test_partner_codes_come_from_the_role_column_of_the_interviews(tables, config, codebook):
+    """No scale looked up by name: the partner codes are the scale of the column with `role: partner`."""
+    import dataclasses
+
+    iid = codebook.instrument_of_kind("interviews")
+    spec = codebook.instruments[iid]
+    old = spec.column_of_role("partner").scale
+    kinds = dataclasses.replace(codebook.scales[old], id="interviewee_kinds")
+    columns = tuple(dataclasses.replace(c, scale="interviewee_kinds") if c.role == "partner" else c for c in spec.columns)
+    scales = {k: v for k, v in codebook.scales.items() if k != old} | {"interviewee_kinds": kinds}
+    other = dataclasses.replace(codebook, scales=scales,
+                                instruments={**codebook.instruments, iid: dataclasses.replace(spec, columns=columns)})
+    book = compute_facts(tables, config, other)
+    assert [k for k in book if k.startswith("interviews.partner.")] == [
+        f"interviews.partner.{c}" for c in ("kommunal", "jobcenter", "wohnungsunternehmen")]
+    assert book["interviews.partner.kommunal"].value == 2
+    for key in ("interviews.partnertyp.kommunal", "interviews.dauer_mean", "interviews.partner.amt"):
+        with pytest.raises(UnknownFactError):
+            book[key]
 
 
 def test_iteration_lists_concrete_keys(facts):

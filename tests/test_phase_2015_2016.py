@@ -87,7 +87,7 @@ def test_synthetic_note_on_title_page_and_in_methods_note(config) -> None:
     note = stitch.esc(config.report["synthetic_note"])
     page = stitch.title_page(config)
     assert 'class="hinweis synthetisch"' in page and note in page
-    assert page.index(note) < page.index('class="datum"')
+    assert page.index(note) < page.index('class="berichtsdatum"')
     methods = stitch.methods_note(config, [], None, [])
     assert note in methods and "Ausgewertet wurden die Datensätze" not in methods
     old = stitch.title_page(load_phase(OLD / "phase.yaml"))
@@ -217,7 +217,9 @@ def test_intended_effects_against_2013_2014(file: str, item: str, top: tuple[str
 def processed(tmp_path_factory):
     from thinka.process import process_phase
 
-    paths = copy_phase_project(tmp_path_factory.mktemp("phase2"), PHASE)
+    root = tmp_path_factory.mktemp("phase2")
+    copy_phase_project(root, "2013-2014")  # the previous phase: processing compares with it
+    paths = copy_phase_project(root, PHASE)
     return paths, process_phase(paths)
 
 

@@ -148,3 +148,60 @@ def test_two_copies_give_identical_outputs(synthetic_phase, stand_in, tmp_path_f
     other = PhasePaths(other_root, synthetic_phase.phase)
     a, b = process_phase(synthetic_phase), process_phase(other)
     assert a.manifest.read_bytes() == b.manifest.read_bytes()
+
+
+# The interview columns and scales of the shipped codebook under other (English) names: thinka finds them by role.
+OTHER_NAMES = {"interview_id": "conversation", "segment": "part", "partnertyp": "partner_kind", "datum": "held_on",
+               "dauer_min": "minutes", "thema": "topic", "aussage": "quote"}
+OTHER_SCALES = {"partnertyp": "interviewee_kinds", "interviewthema": "topics"}
+
+
+def _rename_interview_columns(paths, instrument="experteninterviews"):
+    import yaml
+
+    from thinka.codebook import load_phase
+
+    codebook = yaml.safe_load(paths.codebook.read_text(encoding="utf-8"))
+    codebook["scales"] = {OTHER_SCALES.get(k, k): v for k, v in codebook["scales"].items()}
+    spec = codebook["instruments"][instrument]
+    for column in spec["columns"]:
+        column["name"] = OTHER_NAMES.get(column["name"], column["name"])
+        if "scale" in column:
+            column["scale"] = OTHER_SCALES.get(column["scale"], column["scale"])
+    spec["key"] = [OTHER_NAMES.get(k, k) for k in spec["key"]]
+    spec["constant_within"] = {OTHER_NAMES[k]: [OTHER_NAMES.get(c, c) for c in v]
+                               for k, v in spec["constant_within"].items()}
+    paths.codebook.write_text(yaml.safe_dump(codebook, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    file = paths.raw / load_phase(paths.config).instruments[instrument].file
+    raw = pd.read_csv(file, dtype=str, keep_default_na=False)
+    assert set(OTHER_NAMES) <= set(raw.columns)
+    raw.rename(columns=OTHER_NAMES).to_csv(file, index=False, encoding="utf-8")
+
+
+def test_interview_columns_under_other_names_process_and_aggregate_the_same(phase_copy, tmp_path_factory):
+    from conftest import copy_phase_project
+
+    from thinka.codebook import load_codebook, load_phase
+    from thinka.facts import compute_facts
+
+    other = copy_phase_project(tmp_path_factory.mktemp("other_names"))
+    _rename_interview_columns(other)
+    a, b = process_phase(phase_copy), process_phase(other)
+    records = pd.read_parquet(b.outputs["records_experteninterviews.parquet"])
+    assert {"conversation", "quote", "partner_kind_label"} <= set(records.columns)  # raw names kept at the boundary
+    assert "partnertyp" not in records.columns
+    tables = {}
+    for result, paths in ((a, phase_copy), (b, other)):
+        tables[paths] = {name: pd.read_parquet(result.outputs[f"{name}.parquet"])
+                         for name in ("interviews", "interview_segments", "interview_themes", "interview_partners",
+                                      "responses")}
+    for name, want in tables[phase_copy].items():
+        pd.testing.assert_frame_equal(tables[other][name], want, obj=name)
+    assert len(tables[other]["interviews"]) == 17 and tables[other]["interview_segments"]["statement"].notna().all()
+    facts = {}
+    for paths in (phase_copy, other):
+        config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
+        book = compute_facts(tables[paths], config, codebook)
+        facts[paths] = {k: book[k].value for k in book if k.startswith("interviews.")}
+    assert facts[other] == facts[phase_copy]
+    assert facts[other]["interviews.partner.kommunal"] == 11 and facts[other]["interviews.duration_mean"] > 0

@@ -75,7 +75,7 @@ def test_validate_process_facts_and_texts(nrw, capsys):
         {lv.label: lv.code for lv in codebook.scales["schulnote"].levels})
     assert overall["valid_n"].item() == grades.size
     assert overall["mean"].item() == pytest.approx(grades.astype(float).mean())
-    assert set(tables["projektstatistik"]["measure"]) == {"profilings", "fallberatungen", "uebergaben"}
+    assert set(tables["running_statistics"]["measure"]) == {"profilings", "fallberatungen", "uebergaben"}
     facts = compute_facts(tables, config, codebook)
     assert facts["sites.n"].value == 12
     assert facts["stats.uebergaben_je_profiling"].value == pytest.approx(

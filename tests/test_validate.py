@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import openpyxl
@@ -357,3 +358,61 @@ def test_file_cut_mid_row_is_a_violation_with_row_and_column(phase_copy):
 def test_validation_error_exits_1_like_validate():
     assert ValidationError.exit_code == 1
     assert ConfigError("x").exit_code == 2
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Interview columns are found by their role (codebook `role:`), so a wrong role is refused when the codebook is read
+
+
+def _set_in_codebook(paths, old, new):
+    text = paths.codebook.read_text(encoding="utf-8")
+    assert text.count(old) == 1, old
+    paths.codebook.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_unknown_role_is_refused_naming_file_where_value_allowed_and_hint(phase_copy):
+    _set_in_codebook(phase_copy, "scale: interviewthema, role: theme}", "scale: interviewthema, role: topic}")
+    with pytest.raises(ConfigError) as exc:
+        load_codebook(phase_copy.codebook)
+    text = str(exc.value)
+    assert str(phase_copy.codebook) in text
+    assert "instruments.experteninterviews.columns[6] (thema).role" in text and "unknown role 'topic'" in text
+    assert "allowed: interview, segment, partner, date, duration, theme, statement" in text
+    assert "role" in exc.value.hint
+
+
+def test_interview_instrument_missing_a_role_is_refused(phase_copy):
+    _set_in_codebook(phase_copy, "{name: aussage, type: text, role: statement}", "{name: aussage, type: text}")
+    with pytest.raises(ConfigError) as exc:
+        load_codebook(phase_copy.codebook)
+    text = str(exc.value)
+    assert str(phase_copy.codebook) in text and "instruments.experteninterviews.columns" in text
+    assert "missing roles ['statement']" in text and "statement (text)" in text
+    assert "role: statement" in exc.value.hint
+
+
+QUESTIONNAIRE = ("  einzelfallfragebogen:\n    label: \"Quantitativer Einzelfallfragebogen\"\n"
+                 "    unit: \"ausgefüllter Fragebogen\"\n    key: [fragebogen_id]\n    columns:\n"
+                 "      - {name: fragebogen_id, type: id}")
+WITH_ROLE = QUESTIONNAIRE.replace("type: id}", "type: id, role: interview}")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("{name: segment, type: integer, min: 1, max: 50, role: segment}",
+     "{name: segment, type: integer, min: 1, max: 50, role: duration}",
+     "instruments.experteninterviews.columns: roles ['duration'] are given to more than one column"),
+    ("{name: datum, type: date, role: date}", "{name: datum, type: text, role: date}",
+     "columns[4] (datum).role: role 'date' needs a column of type 'date', the column has type 'text'"),
+    (QUESTIONNAIRE, WITH_ROLE.replace("    label:", "    kind: questionnaire\n    label:"),
+     "instruments.einzelfallfragebogen.columns: column 'fragebogen_id' has role 'interview', but the instrument is "
+     "of kind 'questionnaire'"),
+    # without `kind`, a role makes the instrument an interview instrument, which then lacks the other roles
+    (QUESTIONNAIRE, WITH_ROLE, "instruments.einzelfallfragebogen.columns: an interview instrument needs a column for "
+                               "each role; missing roles ['segment', 'partner', 'date', 'duration', 'theme', "
+                               "'statement']"),
+])
+def test_doubled_mistyped_or_misplaced_role_is_refused(phase_copy, old, new, message):
+    _set_in_codebook(phase_copy, old, new)
+    with pytest.raises(ConfigError, match=re.escape(message)) as exc:
+        load_codebook(phase_copy.codebook)
+    assert str(phase_copy.codebook) in str(exc.value) and exc.value.hint

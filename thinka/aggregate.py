@@ -2,8 +2,10 @@
 
 Every function here is pure: cleaned record frames (schema of `thinka.clean`) and codebook objects in, tidy
 DataFrames out. Which items go into which table follows from the codebook (scale kinds, item options, column
-types), not from ThINKA-specific names; only the interview tables rely on the fixed interview column names of
-the tidy schema (`INTERVIEW_COLUMNS`).
+types and roles), never from a programme's names: the site and quarter columns are found by their type, the columns
+of an interview instrument by their role (`thinka.codebook.INTERVIEW_ROLES`), and the pure functions take those
+column names as arguments. The interview tables use thinka's own column names (`SCHEMAS`), whatever the programme
+calls its columns.
 
 Row order, everywhere: item order of the codebook, then site order with the overall row **first**
 (`thinka.ALL_SITES`, then the sites in `phase.yaml` order), then the category / option / quarter / measure order
@@ -19,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from thinka import ALL_SITES
-from thinka.codebook import INTERVIEW_COLUMNS, Codebook, PhaseConfig, Scale
+from thinka.codebook import INTERVIEW_ROLES, Codebook, PhaseConfig, Scale
 from thinka.disclosure import Publication, suppress_published
 
 DISTRIBUTION_KINDS = ("ordinal", "grade", "nominal")
@@ -29,7 +31,7 @@ SUMMARY_KINDS = (*DISTRIBUTION_KINDS, "count")
 MEAN_KINDS = ("grade", "count")
 """Scale kinds whose arithmetic mean is meaningful: grades (mean of the codes) and counts."""
 TOTAL_QUARTER = "total"
-"""`quarter` value of projektstatistik rows summed over the phase."""
+"""`quarter` value of running_statistics rows summed over the phase."""
 
 SCHEMAS: dict[str, dict[str, str]] = {
     "distributions": {
@@ -44,20 +46,20 @@ SCHEMAS: dict[str, dict[str, str]] = {
         "item": "str", "site": "str", "option": "str", "label": "str", "order": "int64", "count": "int64",
         "mentions": "int64", "respondents": "int64", "pct_mentions": "float64", "pct_respondents": "float64",
     },
-    "projektstatistik": {"site": "str", "quarter": "str", "measure": "str", "value": "Int64"},
+    "running_statistics": {"site": "str", "quarter": "str", "measure": "str", "value": "Int64"},
     "interviews": {
-        "interview_id": "str", "site": "str", "partnertyp": "str", "partnertyp_label": "str",
-        "datum": "datetime64[ns]", "dauer_min": "Int64", "segments": "int64",
+        "interview": "str", "site": "str", "partner": "str", "partner_label": "str",
+        "date": "datetime64[ns]", "duration_min": "Int64", "segments": "int64",
     },
     "interview_segments": {
-        "interview_id": "str", "segment": "Int64", "site": "str", "partnertyp": "str", "thema": "str",
-        "thema_label": "str", "aussage": "str",
+        "interview": "str", "segment": "Int64", "site": "str", "partner": "str", "theme": "str",
+        "theme_label": "str", "statement": "str",
     },
     "interview_themes": {
-        "site": "str", "thema": "str", "thema_label": "str", "order": "int64", "segments": "int64",
+        "site": "str", "theme": "str", "theme_label": "str", "order": "int64", "segments": "int64",
         "interviews": "int64",
     },
-    "interview_partners": {"site": "str", "partnertyp": "str", "label": "str", "order": "int64", "interviews": "int64"},
+    "interview_partners": {"site": "str", "partner": "str", "label": "str", "order": "int64", "interviews": "int64"},
     "responses": {"instrument": "str", "site": "str", "n": "int64"},
 }
 """Column names and dtypes of every table before disclosure control (which adds `suppressed`, `suppression`
@@ -129,7 +131,7 @@ def _require_kind(item: str, scale: Scale, kinds: Sequence[str]) -> None:
 
 
 def distributions(
-    df: pd.DataFrame, items: Sequence[str], codebook: Codebook, sites: Sequence[str], *, site_column: str = "standort"
+    df: pd.DataFrame, items: Sequence[str], codebook: Codebook, sites: Sequence[str], *, site_column: str
 ) -> pd.DataFrame:
     """Answers per level of each (ordinal, grade or nominal) item, per site and over all sites.
 
@@ -177,7 +179,7 @@ def _code_share(series: pd.Series, scale: Scale, item: str, codes: Sequence) -> 
 
 
 def summaries(
-    df: pd.DataFrame, items: Sequence[str], codebook: Codebook, sites: Sequence[str], *, site_column: str = "standort"
+    df: pd.DataFrame, items: Sequence[str], codebook: Codebook, sites: Sequence[str], *, site_column: str
 ) -> pd.DataFrame:
     """Per item and site: rows, valid and missing answers, top-2 / bottom-2 share and mean.
 
@@ -214,7 +216,7 @@ def _chosen(df: pd.DataFrame, columns: Sequence[str], item: str) -> np.ndarray:
 
 
 def mentions(
-    df: pd.DataFrame, items: Sequence[str], codebook: Codebook, sites: Sequence[str], *, site_column: str = "standort"
+    df: pd.DataFrame, items: Sequence[str], codebook: Codebook, sites: Sequence[str], *, site_column: str
 ) -> pd.DataFrame:
     """Multiple-response sets: per option and site, how often it was mentioned.
 
@@ -242,7 +244,7 @@ def mentions(
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# projektstatistik
+# running statistics
 
 
 def running_statistics(
@@ -251,8 +253,8 @@ def running_statistics(
     sites: Sequence[str],
     measures: Sequence[str],
     *,
-    site_column: str = "standort",
-    quarter_column: str = "quartal",
+    site_column: str,
+    quarter_column: str,
 ) -> pd.DataFrame:
     """Running statistics in long format: site, quarter, measure, value.
 
@@ -282,7 +284,7 @@ def running_statistics(
         for j, quarter in enumerate((*quarters, TOTAL_QUARTER))
         for k, measure in enumerate(measures)
     ]
-    return _frame(rows, "projektstatistik")
+    return _frame(rows, "running_statistics")
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -293,37 +295,49 @@ def _code_labels(scale: Scale) -> dict[str, str]:
     return {str(lv.code): lv.label for lv in scale.levels}
 
 
-def _interview_segments(df: pd.DataFrame, sites, partner_scale, theme_scale, site_column) -> pd.DataFrame:
+def _check_roles(df: pd.DataFrame, roles: Mapping[str, str]) -> None:
+    """`roles` names a column of `df` for every interview role."""
+    absent = [role for role in INTERVIEW_ROLES if role not in roles]
+    if absent:
+        raise ValueError(f"Interview tables need a column for every role; no column given for {absent}.")
+    missing = sorted({roles[role] for role in INTERVIEW_ROLES} - set(df.columns))
+    if missing:
+        raise ValueError(f"Interview records lack the columns {missing} (roles: {dict(roles)}).")
+
+
+def _interview_segments(df: pd.DataFrame, sites, roles: Mapping[str, str], theme_scale: Scale,
+                        site_column: str) -> pd.DataFrame:
     out = pd.DataFrame({
-        "interview_id": df["interview_id"].astype("str"),
-        "segment": df["segment"],
+        "interview": df[roles["interview"]].astype("str"),
+        "segment": df[roles["segment"]],
         "site": df[site_column].astype("str"),
-        "partnertyp": df["partnertyp"].astype("str"),
-        "thema": df["thema"].astype("str"),
-        "aussage": df["aussage"].astype("str"),
+        "partner": df[roles["partner"]].astype("str"),
+        "theme": df[roles["theme"]].astype("str"),
+        "statement": df[roles["statement"]].astype("str"),
     })
-    out["thema_label"] = out["thema"].map(_code_labels(theme_scale))
+    out["theme_label"] = out["theme"].map(_code_labels(theme_scale))
     rank = out["site"].map({s: i for i, s in enumerate(sites)})
-    out = out.assign(_rank=rank).sort_values(["_rank", "interview_id", "segment"], kind="stable")
+    out = out.assign(_rank=rank).sort_values(["_rank", "interview", "segment"], kind="stable")
     return out.drop(columns="_rank").reset_index(drop=True)[list(SCHEMAS["interview_segments"])].astype(
         SCHEMAS["interview_segments"]
     )
 
 
-def _interviews(df: pd.DataFrame, segments: pd.DataFrame, partner_scale: Scale, site_column: str) -> pd.DataFrame:
+def _interviews(df: pd.DataFrame, segments: pd.DataFrame, roles: Mapping[str, str], partner_scale: Scale,
+                site_column: str) -> pd.DataFrame:
     """One row per interview in the order of `segments` (site order, then id); descriptors from its first segment."""
-    first = df.assign(interview_id=df["interview_id"].astype("str")).drop_duplicates("interview_id")
-    first = first.set_index("interview_id")
-    ids = segments["interview_id"].drop_duplicates()
+    first = df.assign(_interview=df[roles["interview"]].astype("str")).drop_duplicates("_interview")
+    first = first.set_index("_interview")
+    ids = segments["interview"].drop_duplicates()
     out = pd.DataFrame({
-        "interview_id": ids.to_numpy(),
+        "interview": ids.to_numpy(),
         "site": first.loc[ids, site_column].astype("str").to_numpy(),
-        "partnertyp": first.loc[ids, "partnertyp"].astype("str").to_numpy(),
-        "datum": first.loc[ids, "datum"].to_numpy(),
-        "dauer_min": first.loc[ids, "dauer_min"].to_numpy(),
-        "segments": segments["interview_id"].value_counts().reindex(ids).to_numpy(),
+        "partner": first.loc[ids, roles["partner"]].astype("str").to_numpy(),
+        "date": first.loc[ids, roles["date"]].to_numpy(),
+        "duration_min": first.loc[ids, roles["duration"]].to_numpy(),
+        "segments": segments["interview"].value_counts().reindex(ids).to_numpy(),
     })
-    out["partnertyp_label"] = out["partnertyp"].map(_code_labels(partner_scale))
+    out["partner_label"] = out["partner"].map(_code_labels(partner_scale))
     return out[list(SCHEMAS["interviews"])].astype(SCHEMAS["interviews"])
 
 
@@ -341,37 +355,40 @@ def interview_tables(
     df: pd.DataFrame,
     sites: Sequence[str],
     *,
+    roles: Mapping[str, str],
     partner_scale: Scale,
     theme_scale: Scale,
-    site_column: str = "standort",
+    site_column: str,
 ) -> dict[str, pd.DataFrame]:
     """The four interview tables from the cleaned coded segments (one row per interview segment).
 
-    - interviews: one row per interview (interview_id, site, partnertyp, partnertyp_label, datum, dauer_min,
-      segments), in site order, then interview_id;
-    - interview_segments: the coded statements in the same order, then segment;
+    `roles` maps every interview role (`thinka.codebook.INTERVIEW_ROLES`) to the column of `df` that plays it
+    (`InstrumentSpec.roles`); the tables use thinka's own column names, whatever the columns are called:
+
+    - interviews: one row per interview (interview, site, partner, partner_label, date, duration_min, segments),
+      in site order, then interview id;
+    - interview_segments: the coded statements (interview, segment, site, partner, theme, theme_label,
+      statement) in the same order, then segment;
     - interview_themes: per site (overall first) and theme: coded segments and distinct interviews; every theme
       of `theme_scale` appears, with 0 too;
     - interview_partners: per site (overall first) and partner type: distinct interviews.
     """
-    missing = sorted(set(INTERVIEW_COLUMNS) - set(df.columns))
-    if missing:
-        raise ValueError(f"Interview records lack the columns {missing}.")
+    _check_roles(df, roles)
     _site_masks(df, sites, site_column)  # rejects unknown sites
-    segments = _interview_segments(df, sites, partner_scale, theme_scale, site_column)
-    interviews = _interviews(df, segments, partner_scale, site_column)
+    segments = _interview_segments(df, sites, roles, theme_scale, site_column)
+    interviews = _interviews(df, segments, roles, partner_scale, site_column)
     themes = _per_site_levels(
-        segments, sites, theme_scale, "thema",
-        lambda rows: {"segments": len(rows), "interviews": rows["interview_id"].nunique()},
+        segments, sites, theme_scale, "theme",
+        lambda rows: {"segments": len(rows), "interviews": rows["interview"].nunique()},
     )
     partners = _per_site_levels(
-        interviews, sites, partner_scale, "partnertyp", lambda rows: {"interviews": rows["interview_id"].nunique()}
+        interviews, sites, partner_scale, "partner", lambda rows: {"interviews": rows["interview"].nunique()}
     )
     theme_labels, partner_labels = _code_labels(theme_scale), _code_labels(partner_scale)
     for row in themes:
-        row["thema_label"] = theme_labels[row["thema"]]
+        row["theme_label"] = theme_labels[row["theme"]]
     for row in partners:
-        row["label"] = partner_labels[row["partnertyp"]]
+        row["label"] = partner_labels[row["partner"]]
     return {
         "interviews": interviews,
         "interview_segments": segments,
@@ -389,11 +406,11 @@ def responses(
     instrument: str,
     sites: Sequence[str],
     *,
-    site_column: str = "standort",
+    site_column: str,
     unit_column: str | None = None,
 ) -> pd.DataFrame:
-    """Returned questionnaires per site and overall: rows, or distinct `unit_column` values (e.g. interview_id
-    for an instrument with one row per interview segment)."""
+    """Returned questionnaires per site and overall: rows, or distinct `unit_column` values (e.g. the interview id
+    of an instrument with one row per interview segment)."""
     rows = []
     for site, mask in _site_masks(df, sites, site_column):
         n = int(mask.sum()) if unit_column is None else int(df.loc[mask, unit_column].nunique())
@@ -405,12 +422,8 @@ def responses(
 # everything
 
 
-def _columns_of_type(codebook: Codebook, instrument: str, kind: str) -> tuple[str, ...]:
-    return tuple(c.name for c in codebook.instruments[instrument].columns if c.type == kind)
-
-
 def _site_column(codebook: Codebook, instrument: str) -> str:
-    columns = _columns_of_type(codebook, instrument, "site")
+    columns = codebook.instruments[instrument].columns_of_type("site")
     if len(columns) != 1:
         raise ValueError(f"Instrument {instrument!r} needs exactly one column of type 'site', has {list(columns)}.")
     return columns[0]
@@ -429,29 +442,24 @@ def _item_table(table: str, function, select, records, config, codebook) -> pd.D
     return pd.concat(frames, ignore_index=True) if frames else _frame([], table)
 
 
-def _projektstatistik(records, config, codebook) -> pd.DataFrame:
+def _all_running_statistics(records, config, codebook) -> pd.DataFrame:
     frames = []
     for instrument in config.instruments:
-        quarter = _columns_of_type(codebook, instrument, "quarter")
+        spec = codebook.instruments[instrument]
+        quarter = spec.columns_of_type("quarter")
         if not quarter:
             continue
         frames.append(running_statistics(
-            records[instrument], config.quarters, config.allowed_sites(instrument),
-            _columns_of_type(codebook, instrument, "integer"),
+            records[instrument], config.quarters, config.allowed_sites(instrument), spec.measures,
             site_column=_site_column(codebook, instrument), quarter_column=quarter[0],
         ))
-    return pd.concat(frames, ignore_index=True) if frames else _frame([], "projektstatistik")
+    return pd.concat(frames, ignore_index=True) if frames else _frame([], "running_statistics")
 
 
 def _interview_instruments(codebook: Codebook) -> list[str]:
     return [
         iid for iid, spec in codebook.instruments.items() if spec.kind == "interviews"
     ]
-
-
-def _interview_scale(codebook: Codebook, instrument: str, column: str) -> Scale:
-    spec = next(c for c in codebook.instruments[instrument].columns if c.name == column)
-    return codebook.scales[spec.scale]
 
 
 def _all_interview_tables(records, config, codebook) -> dict[str, pd.DataFrame]:
@@ -464,8 +472,9 @@ def _all_interview_tables(records, config, codebook) -> dict[str, pd.DataFrame]:
     iid = instruments[0]
     return interview_tables(
         records[iid], config.allowed_sites(iid),
-        partner_scale=_interview_scale(codebook, iid, "partnertyp"),
-        theme_scale=_interview_scale(codebook, iid, "thema"),
+        roles=codebook.instruments[iid].roles,
+        partner_scale=codebook.role_scale(iid, "partner"),
+        theme_scale=codebook.role_scale(iid, "theme"),
         site_column=_site_column(codebook, iid),
     )
 
@@ -473,8 +482,10 @@ def _all_interview_tables(records, config, codebook) -> dict[str, pd.DataFrame]:
 def _responses(records, config, codebook) -> pd.DataFrame:
     frames = []
     for iid in config.instruments:
-        # An instrument whose rows are parts of a larger unit (interview segments) counts the distinct units.
-        unit = next(iter(codebook.instruments[iid].constant_within), None)
+        # An instrument whose rows are parts of a larger unit (interview segments) counts the distinct units: the
+        # interview column of an interview instrument, else the group of `constant_within`.
+        spec = codebook.instruments[iid]
+        unit = spec.roles.get("interview") or next(iter(spec.constant_within), None)
         frames.append(responses(
             records[iid], iid, config.allowed_sites(iid), site_column=_site_column(codebook, iid), unit_column=unit
         ))
@@ -513,7 +524,7 @@ def build_tables(
     `records` maps every instrument id of `config` to its cleaned record frame. `threshold` overrides the
     phase's disclosure threshold. distributions, summaries and mentions are suppressed per (item, site) by
     `thinka.disclosure.suppress_published` under the phase's `DisclosureRules`, modelling what the report
-    publishes of each item (`publications`) and the returned questionnaires per site; projektstatistik,
+    publishes of each item (`publications`) and the returned questionnaires per site; running_statistics,
     responses and the interview tables are not suppressed (see there).
     """
     missing = [iid for iid in config.instruments if iid not in records]
@@ -536,6 +547,6 @@ def build_tables(
         tables, publications(codebook), rules, site_order=config.site_codes,
         value_columns={name: DISCLOSURE[name]["value_columns"] for name in ("distributions", "summaries", "mentions")},
     ))
-    tables["projektstatistik"] = _projektstatistik(records, config, codebook)
+    tables["running_statistics"] = _all_running_statistics(records, config, codebook)
     tables.update(_all_interview_tables(records, config, codebook))
     return tables

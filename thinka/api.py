@@ -35,7 +35,7 @@ ITEM_TABLES = ("distributions", "summaries", "mentions")
 # Tables that belong to one instrument as a whole (no items), keyed by the kind of instrument that feeds them:
 # shown in full by that instrument's dimension.
 INSTRUMENT_TABLES = {
-    "projektstatistik": "running_statistics",
+    "running_statistics": "running_statistics",
     "interviews": "interviews",
     "interview_partners": "interviews",
     "interview_segments": "interviews",
@@ -355,8 +355,8 @@ def item_table_data(unit: Unit, table: ItemTable) -> pd.DataFrame:
 
 
 def running_statistics(unit: Unit) -> pd.DataFrame:
-    """Projektstatistik of the unit in wide form: quarter × measures (site `all` or the site), `total` last."""
-    ps = unit.tables.get("projektstatistik")
+    """Running statistics of the unit in wide form: quarter × measures (site `all` or the site), `total` last."""
+    ps = unit.tables.get("running_statistics")
     if ps is None or ps.empty:
         return pd.DataFrame(columns=["quarter"])
     site = unit.site if unit.is_site else ALL_SITES
@@ -370,7 +370,7 @@ def running_statistics(unit: Unit) -> pd.DataFrame:
 
 def running_statistics_by_site(unit: Unit) -> pd.DataFrame:
     """Totals of the phase per site (overall unit only): site, site_label and one column per measure."""
-    ps = unit.tables.get("projektstatistik")
+    ps = unit.tables.get("running_statistics")
     if ps is None or ps.empty or unit.is_site:
         return pd.DataFrame(columns=["site"])
     part = ps[ps["quarter"].astype(str) == "total"]
@@ -383,7 +383,7 @@ def running_statistics_by_site(unit: Unit) -> pd.DataFrame:
 
 
 def measure_columns(unit: Unit, df: pd.DataFrame) -> list[str]:
-    """Measure columns in codebook order (the integer columns of the projektstatistik instrument)."""
+    """Measure columns in codebook order (the integer columns of the running-statistics instrument)."""
     spec = unit.codebook.instruments.get(unit.codebook.instrument_of_kind("running_statistics") or "")
     known = [c.name for c in spec.columns if c.type == "integer"] if spec else []
     return [c for c in known if c in df.columns] + sorted(
@@ -400,34 +400,36 @@ def measure_label(unit: Unit, measure: str) -> str:
 
 
 def interview_partners(unit: Unit) -> pd.DataFrame:
-    """Interviews per partner type of the unit's site (or `all`), codebook order: partnertyp, label, interviews."""
+    """Interviews per partner type of the unit's site (or `all`), codebook order: partner, label, interviews."""
     tp = unit.tables.get("interview_partners")
     if tp is None:
-        return pd.DataFrame(columns=["partnertyp", "label", "interviews"])
+        return pd.DataFrame(columns=["partner", "label", "interviews"])
     site = unit.site if unit.is_site else ALL_SITES
     part = tp[tp["site"].astype(str) == site].sort_values("order")
-    return part[["partnertyp", "label", "interviews"]].reset_index(drop=True)
+    return part[["partner", "label", "interviews"]].reset_index(drop=True)
 
 
 def interview_themes(unit: Unit) -> pd.DataFrame:
-    """Themes of the unit's site (or `all`) in codebook order: thema, thema_label, order, segments, interviews."""
+    """Themes of the unit's site (or `all`) in codebook order: theme, theme_label, order, segments, interviews."""
     th = unit.tables.get("interview_themes")
     if th is None:
-        return pd.DataFrame(columns=["thema", "thema_label", "order", "segments", "interviews"])
+        return pd.DataFrame(columns=["theme", "theme_label", "order", "segments", "interviews"])
     site = unit.site if unit.is_site else ALL_SITES
     part = th[th["site"].astype(str) == site].sort_values("order")
-    return part[["thema", "thema_label", "order", "segments", "interviews"]].reset_index(drop=True)
+    return part[["theme", "theme_label", "order", "segments", "interviews"]].reset_index(drop=True)
 
 
 def interview_statements(unit: Unit) -> pd.DataFrame:
-    """Coded statements in theme order, then interview and segment: thema_label, partnertyp, aussage, ..."""
+    """Coded statements in theme order (the scale of the interview instrument's theme column), then interview and
+    segment: theme, theme_label, interview, segment, site, partner, statement."""
     seg = unit.tables.get("interview_segments")
     if seg is None:
-        return pd.DataFrame(columns=["thema", "thema_label", "interview_id", "segment", "site", "partnertyp", "aussage"])
-    scale = unit.codebook.scales.get("interviewthema")
-    order = {str(c): i for i, c in enumerate(scale.codes)} if scale else {}
-    df = seg.assign(_order=seg["thema"].astype(str).map(order))
-    return df.sort_values(["_order", "interview_id", "segment"]).drop(columns="_order").reset_index(drop=True)
+        return pd.DataFrame(columns=["theme", "theme_label", "interview", "segment", "site", "partner", "statement"])
+    iid = unit.codebook.instrument_of_kind("interviews")
+    codes = unit.codebook.role_scale(iid, "theme").codes if iid else ()
+    order = {str(c): i for i, c in enumerate(codes)}
+    df = seg.assign(_order=seg["theme"].astype(str).map(order))
+    return df.sort_values(["_order", "interview", "segment"]).drop(columns="_order").reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------------------------------------------

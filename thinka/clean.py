@@ -14,7 +14,7 @@ Cleaned schema of `clean_instrument` (the aggregation stage codes against exactl
 | date                       | ``datetime64[ns]``                                                             |
 | quarter                    | ``category`` of ``YYYY-Qn``, categories = `PhaseConfig.quarters`, ordered      |
 | integer                    | ``Int64``                                                                      |
-| code (e.g. partnertyp)     | ``category`` of the codes as strings in scale order, unordered; plus           |
+| code (e.g. partner type)   | ``category`` of the codes as strings in scale order, unordered; plus           |
 |                            | ``<col>_label`` (``str``: the level label, NA where the code is NA)            |
 | item, ordinal / grade      | ``category`` of level LABELS in scale order, ordered=True                      |
 | item, nominal              | ``category`` of level LABELS in scale order, ordered=False                     |

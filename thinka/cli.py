@@ -4,12 +4,14 @@ Every command takes `--phase` (default: the only phase, or the newest one) and `
 the project found from the working directory upwards by its `thinka.yaml`). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
 
 Exit codes: 0 ok; 1 problems found in the data or texts (every command that validates: validate, process, build);
-2 input unusable (configuration, unknown phase, unreadable setup); 3 a bug in thinka.
+2 input unusable (configuration, unknown phase, unreadable setup); 3 a bug in thinka; 141 the reader of the output
+went away (e.g. `thinka phases | head -1`), like a command ended by SIGPIPE, without a message.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -18,6 +20,7 @@ from thinka import __version__
 from thinka.errors import ThinkaError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_BUG = 0, 1, 2, 3
+EXIT_PIPE = 128 + 13  # 128 + SIGPIPE: what a shell reports for a command whose reader closed the pipe
 
 
 def _paths(args):
@@ -290,11 +293,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stdout_to_devnull() -> None:
+    """Point the stdout file descriptor at /dev/null, so that the flush at interpreter exit cannot fail again on
+    the closed pipe (the recipe of the Python docs, "Note on SIGPIPE")."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout without a file descriptor (e.g. captured in tests)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code = args.func(args)
+        sys.stdout.flush()  # a reader that went away shows here, not at interpreter exit
+        return code
+    except BrokenPipeError:
+        # `thinka ... | head -1`: the reader has what it wanted. No message: it is not an error of the command.
+        _stdout_to_devnull()
+        return EXIT_PIPE
     except ThinkaError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

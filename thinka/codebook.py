@@ -25,9 +25,19 @@ INSTRUMENT_KINDS = ("questionnaire", "interviews", "running_statistics")
 SECTION_CONTENTS = ("interviews", "running_statistics")
 DISCLOSURE_KEYS = ("threshold", "protect_zeros", "exact_n")
 COMPARISON_KEYS = ("level",)
-# Columns an interview instrument must have for thinka's interview tables.
-# (The site column is found by its type, like in every instrument.)
-INTERVIEW_COLUMNS = ("interview_id", "segment", "partnertyp", "datum", "dauer_min", "thema", "aussage")
+# What the columns of an interview instrument mean (codebook `columns[].role`), with the column type each role needs.
+# Every interview instrument has exactly one column per role; the column names are the programme's own. (The site
+# column is found by its type, like in every instrument.)
+INTERVIEW_ROLES: dict[str, str] = {
+    "interview": "id",  # identifies the interview; its segments share it
+    "segment": "integer",  # number of the coded segment within the interview
+    "partner": "code",  # the interviewee's partner type (a scale)
+    "date": "date",  # day of the interview
+    "duration": "integer",  # length of the interview in minutes
+    "theme": "code",  # theme the segment is coded with (a scale)
+    "statement": "text",  # the coded statement, quoted in the report
+}
+COLUMN_ROLES = tuple(INTERVIEW_ROLES)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -208,6 +218,7 @@ class Column:
     min: int | None = None
     max: int | None = None
     label: str | None = None
+    role: str | None = None  # interview instruments: what the column means (INTERVIEW_ROLES)
 
 
 @dataclass(frozen=True)
@@ -227,6 +238,22 @@ class InstrumentSpec:
     def measures(self) -> tuple[str, ...]:
         """The counted measures of a running-statistics instrument: its whole-number columns."""
         return tuple(c.name for c in self.columns if c.type == "integer")
+
+    @property
+    def roles(self) -> dict[str, str]:
+        """role -> column name, for the columns that declare a role (interview instruments: every role)."""
+        return {c.role: c.name for c in self.columns if c.role is not None}
+
+    def column_of_role(self, role: str) -> Column:
+        """The column that plays `role` (INTERVIEW_ROLES); a KeyError names the instrument if there is none."""
+        for c in self.columns:
+            if c.role == role:
+                return c
+        raise KeyError(f"instrument {self.id!r} has no column with role {role!r}")
+
+    def columns_of_type(self, kind: str) -> tuple[str, ...]:
+        """Names of the columns of type `kind` (COLUMN_TYPES), in codebook order."""
+        return tuple(c.name for c in self.columns if c.type == kind)
 
 
 @dataclass(frozen=True)
@@ -331,6 +358,10 @@ class Codebook:
         """The id of the (first) instrument of `kind`, e.g. the running statistics; None if there is none."""
         return next((i for i, spec in self.instruments.items() if spec.kind == kind), None)
 
+    def role_scale(self, instrument: str, role: str) -> Scale:
+        """The scale of the code column that plays `role` in `instrument` (e.g. the interviews' partner types)."""
+        return self.scales[self.instruments[instrument].column_of_role(role).scale]
+
 
 # ----------------------------------------------------------------------------------------------------------------
 # Loading
@@ -368,7 +399,7 @@ class _Reader:
         if not value or value.startswith(("/", "\\")) or ":" in value or any(p in ("", ".", "..") for p in parts):
             raise self.fail(where, f"file {value!r} is not allowed; rule: the file must lie inside the phase folder "
                             f"{self.path.parent}; allowed: a file name or a relative path without '..', e.g. "
-                            "'einzelfallfragebogen.csv'",
+                            "'survey.csv'",
                             hint="Copy the file into the phase folder and give its name here.")
         return value
 
@@ -556,13 +587,49 @@ def _scale(r: _Reader, sid: str, s: dict) -> Scale:
 
 
 def _infer_instrument_kind(columns: list[Column]) -> str:
-    """Codebooks may omit `kind`: a quarter column means running statistics, the interview columns interviews."""
-    names = {c.name for c in columns}
+    """Codebooks may omit `kind`: a quarter column means running statistics, columns with roles mean interviews."""
     if any(c.type == "quarter" for c in columns):
         return "running_statistics"
-    if set(INTERVIEW_COLUMNS) <= names:
+    if any(c.role is not None for c in columns):
         return "interviews"
     return "questionnaire"
+
+
+def _column_role(r: _Reader, c: dict, where: str, ctype: str) -> str | None:
+    """The column's `role:` (None when it declares none), checked against INTERVIEW_ROLES and the column type."""
+    role = r.get(c, "role", where, (str, type(None)), default=None)
+    if role is None:
+        return None
+    if role not in INTERVIEW_ROLES:
+        raise r.fail(f"{where}.role", f"unknown role {role!r}; allowed: {', '.join(COLUMN_ROLES)}",
+                     hint="Roles tell thinka what the columns of an interview instrument mean; their names stay "
+                          "yours. Use one of the allowed roles, or drop `role:` from a column that plays none.")
+    if ctype != INTERVIEW_ROLES[role]:
+        raise r.fail(f"{where}.role", f"role {role!r} needs a column of type {INTERVIEW_ROLES[role]!r}, "
+                     f"the column has type {ctype!r}",
+                     hint=f"Give the column `type: {INTERVIEW_ROLES[role]}` or the role to another column.")
+    return role
+
+
+def _check_roles(r: _Reader, where: str, kind: str, cols: list[Column]) -> None:
+    """An interview instrument has one column per role; other instruments have no roles."""
+    with_role = [c for c in cols if c.role is not None]
+    if kind != "interviews":
+        if with_role:
+            raise r.fail(f"{where}.columns", f"column {with_role[0].name!r} has role {with_role[0].role!r}, but the "
+                         f"instrument is of kind {kind!r}; roles belong to interview instruments",
+                         hint="Set `kind: interviews` on the instrument, or drop the `role:` keys.")
+        return
+    roles = [c.role for c in with_role]
+    if twice := sorted({x for x in roles if roles.count(x) > 1}):
+        raise r.fail(f"{where}.columns", f"roles {twice} are given to more than one column; each role needs exactly "
+                     "one column", hint="Keep the role on the column that holds it and drop it from the others.")
+    if absent := [x for x in COLUMN_ROLES if x not in roles]:
+        wanted = ", ".join(f"{x} ({INTERVIEW_ROLES[x]})" for x in COLUMN_ROLES)
+        raise r.fail(f"{where}.columns", f"an interview instrument needs a column for each role; missing roles "
+                     f"{absent}; roles (column type): {wanted}",
+                     hint=f"Add `role: {absent[0]}` to the column that holds it, e.g. "
+                          f"`- {{name: <your column>, type: {INTERVIEW_ROLES[absent[0]]}, role: {absent[0]}}}`.")
 
 
 def _ratios(r: _Reader, spec: dict, where: str, cols: list[Column]) -> dict[str, tuple[str, str]]:
@@ -591,12 +658,15 @@ def load_codebook(path: Path) -> Codebook:
         cols = []
         for i, c in enumerate(r.get(spec, "columns", where, list)):
             cw = f"{where}.columns[{i}]"
+            name = str(r.get(c, "name", cw, str))
+            cw = f"{cw} ({name})"
             ctype = r.get(c, "type", cw, str)
             if ctype not in COLUMN_TYPES:
                 raise r.fail(f"{cw}.type", f"unknown type {ctype!r}; allowed: {', '.join(COLUMN_TYPES)}")
             if ctype == "code" and c.get("scale") not in scales:
                 raise r.fail(cw, f"type code needs a known scale, got {c.get('scale')!r}")
-            cols.append(Column(str(r.get(c, "name", cw, str)), ctype, c.get("scale"), c.get("min"), c.get("max"), c.get("label")))
+            cols.append(Column(name, ctype, c.get("scale"), c.get("min"), c.get("max"), c.get("label"),
+                               _column_role(r, c, cw, ctype)))
         names = [c.name for c in cols]
         key = tuple(r.get(spec, "key", where, list))
         for k in key:
@@ -605,8 +675,7 @@ def load_codebook(path: Path) -> Codebook:
         kind = r.get(spec, "kind", where, str, default=_infer_instrument_kind(cols))
         if kind not in INSTRUMENT_KINDS:
             raise r.fail(f"{where}.kind", f"unknown kind {kind!r}; allowed: {', '.join(INSTRUMENT_KINDS)}")
-        if kind == "interviews" and (absent := [c for c in INTERVIEW_COLUMNS if c not in names]):
-            raise r.fail(where, f"an interview instrument needs the columns {list(INTERVIEW_COLUMNS)}; missing {absent}")
+        _check_roles(r, where, kind, cols)
         instruments[iid] = InstrumentSpec(
             id=iid,
             label=str(r.get(spec, "label", where, str)),

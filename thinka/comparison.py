@@ -284,7 +284,7 @@ def series(previous: Mapping[str, pd.DataFrame], current: Mapping[str, pd.DataFr
     """Both phases' running statistics as one series: the measures present in both phases, quarters in order."""
     parts = []
     for phase, tables in ((previous_phase, previous), (current_phase, current)):
-        frame = tables.get("projektstatistik")
+        frame = tables.get("running_statistics")
         if frame is None or frame.empty:
             return pd.DataFrame(columns=SERIES_COLUMNS)
         parts.append(frame.assign(phase=phase))

@@ -290,12 +290,12 @@ def render_series(unit: api.Unit) -> str:
                                   for m in measures)] for q in quarters]
     fmt = {"first": _quarter_label(quarters[0]), "last": _quarter_label(quarters[-1]), "site": unit.site_name, **ph}
     alt = w["series_alt"].format(**fmt)
-    table = _table(["Quartal", *labels.values()], rows, "projektstatistik", w["series_caption"].format(**fmt))
+    table = _table(["Quartal", *labels.values()], rows, "laufende-statistik", w["series_caption"].format(**fmt))
     return (f"<h2>{html.escape(w['series_heading'])}</h2>"
-            f'<figure class="projektstatistik-grafik"><img src="data:image/png;base64,'
+            f'<figure class="laufende-statistik-grafik"><img src="data:image/png;base64,'
             f'{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt, quote=True)}">'
             f'<p class="quelle">{html.escape(w["series_source"])}</p></figure>'
-            f'<details class="projektstatistik-reihe"><summary>{html.escape(w["series_caption"].format(**fmt))}'
+            f'<details class="laufende-statistik-reihe"><summary>{html.escape(w["series_caption"].format(**fmt))}'
             f"</summary>{table}</details>")
 
 

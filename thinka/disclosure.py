@@ -13,7 +13,7 @@ for `mentions`; what the reader sees is modelled from how the item is published 
 item table ⇒ top share and n, neither ⇒ nothing per site: only the base rule).
 
 Not suppressed, by design:
-- projektstatistik: administrative counts the sites report about their own work (persons, consultations,
+- running_statistics: administrative counts the sites report about their own work (persons, consultations,
   network contacts), not answers of respondents;
 - interview tables and responses: the interviews are qualitative material published as quotations, and the
   number of returned questionnaires per site is a field-work fact, not an answer (the CSV writer shows it

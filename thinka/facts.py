@@ -7,7 +7,8 @@ A fact has a dotted key, an exact value and a kind that decides how it is printe
     schaubild.<n>.n                      the N under the chart (valid N; mentions for mentions charts; the
                                          larger N of a two-series chart)
     instrument.<id>.n                    questionnaires returned / distinct interviews (`responses`)
-    interviews.n | interviews.partnertyp.<code> | interviews.dauer_mean
+    interviews.n | interviews.partner.<code> | interviews.duration_mean
+                                         (partner codes: the scale of the interview instrument's partner column)
     stats.<measure> | stats.<measure>.<quarter> | stats.<measure>.first_quarter | .last_quarter | stats.<ratio>
                                          (measures and ratios: the running-statistics instrument of the codebook;
                                          first/last quarter of the phase, so texts survive a new Förderphase)
@@ -51,7 +52,7 @@ KEY_PATTERNS: tuple[re.Pattern[str], ...] = tuple(
         r"item\.\w+\.rank\.[1-9][0-9]*",
         r"schaubild\.[1-9][0-9]*\.n",
         r"instrument\.\w+\.n",
-        rf"interviews\.(n|dauer_mean|partnertyp\.{_CODE})",
+        rf"interviews\.(n|duration_mean|partner\.{_CODE})",
         r"stats\.\w+(\.(\d{4}-Q[1-4]|first_quarter|last_quarter))?",
         r"sites\.(n|steering_group)",
         rf"change\.\w+\.({'|'.join(CHANGE_PARTS)})",
@@ -306,8 +307,8 @@ def _candidate_keys(src: _Sources) -> list[str]:
             keys += [f"{base}.pct.{c}" for c in cb.scale_of(item.id).codes]
     keys += [f"schaubild.{s.number}.n" for s in cb.schaubilder]
     keys += [f"instrument.{i}.n" for i in cb.instruments]
-    keys += ["interviews.n", "interviews.dauer_mean"]
-    keys += [f"interviews.partnertyp.{c}" for c in _partnertyp_codes(cb)]
+    keys += ["interviews.n", "interviews.duration_mean"]
+    keys += [f"interviews.partner.{c}" for c in _partner_codes(cb)]
     spec = _running_statistics(cb)
     for m in spec.measures if spec else ():
         keys.append(f"stats.{m}")
@@ -331,9 +332,10 @@ def _change_keys(src: _Sources) -> list[str]:
     return [f"change.{i}.{part}" for i in ids for part in CHANGE_PARTS]
 
 
-def _partnertyp_codes(cb: Codebook) -> tuple[str, ...]:
-    scale = cb.scales.get("partnertyp")
-    return tuple(str(c) for c in scale.codes) if scale else ()
+def _partner_codes(cb: Codebook) -> tuple[str, ...]:
+    """The partner-type codes of the interview instrument (the scale of its `partner` column); () without one."""
+    iid = cb.instrument_of_kind("interviews")
+    return tuple(str(c) for c in cb.role_scale(iid, "partner").codes) if iid else ()
 
 
 def _resolve(key: str, src: _Sources) -> Fact:
@@ -492,22 +494,22 @@ def _interview_rows(src: _Sources) -> pd.DataFrame:
 def _interviews_fact(key: str, parts: list[str], src: _Sources) -> Fact:
     rows = _interview_rows(src)
     if parts == ["n"]:
-        return Fact(key, int(rows["interview_id"].nunique()), "count")
-    if parts == ["dauer_mean"]:
-        durations = rows.drop_duplicates("interview_id")["dauer_min"].dropna()
+        return Fact(key, int(rows["interview"].nunique()), "count")
+    if parts == ["duration_mean"]:
+        durations = rows.drop_duplicates("interview")["duration_min"].dropna()
         return Fact(key, float(durations.mean()) if len(durations) else None, "count")
-    code = parts[1]
-    if code not in _partnertyp_codes(src.codebook):
-        raise _NoFact(f"{code!r} is not a partnertyp code ({', '.join(_partnertyp_codes(src.codebook))})")
-    hit = rows[rows["partnertyp"].astype(str) == code]
-    return Fact(key, int(hit["interview_id"].nunique()), "count")
+    code, codes = parts[1], _partner_codes(src.codebook)
+    if code not in codes:
+        raise _NoFact(f"{code!r} is not a partner code of the interviews ({', '.join(codes) or 'none'})")
+    hit = rows[rows["partner"].astype(str) == code]
+    return Fact(key, int(hit["interview"].nunique()), "count")
 
 
 def _stat_value(measure: str, quarter: str, src: _Sources) -> float | None:
-    df = src.table("projektstatistik")
+    df = src.table("running_statistics")
     rows = df[(df["measure"].astype(str) == measure) & (df["quarter"].astype(str) == quarter)]
     if rows.empty:
-        raise _NoFact(f"no projektstatistik row for measure {measure!r}, quarter {quarter!r}")
+        raise _NoFact(f"no running_statistics row for measure {measure!r}, quarter {quarter!r}")
     return _py(rows["value"].iloc[0])
 
 

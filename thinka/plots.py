@@ -438,14 +438,14 @@ def render_running_statistics(unit: api.Unit) -> str:
     rows = [[_quarter_label(r["quarter"]), *(fmt_n(r[m]) for m in measures)] for _, r in body.iterrows()]
     footer = [["Gesamt", *(fmt_n(r[m]) for m in measures)] for _, r in total.iterrows()]
     caption = f"Projektstatistik je Quartal – {unit.site_name}"
-    out = [_table(["Quartal", *labels.values()], rows, "projektstatistik", caption,
+    out = [_table(["Quartal", *labels.values()], rows, "laufende-statistik", caption,
                   footer=footer[0] if footer else None)]
     with plt.rc_context(STYLE):
         png = png_bytes(running_statistics_figure(df, labels))
     alt = "Säulendiagramm der Projektstatistik je Quartal: " + "; ".join(
         f"{_quarter_label(r['quarter'])}: " + ", ".join(f"{labels[m]} {fmt_n(r[m])}" for m in measures)
         for _, r in body.iterrows()) + "."
-    out.append(f'<figure class="projektstatistik-grafik"><img src="data:image/png;base64,'
+    out.append(f'<figure class="laufende-statistik-grafik"><img src="data:image/png;base64,'
                f'{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt, quote=True)}">'
                f'<p class="quelle">Daten: Projektstatistik der Standorte, Grafik: eigene Darstellung</p></figure>')
     by_site = api.running_statistics_by_site(unit)
@@ -454,9 +454,9 @@ def render_running_statistics(unit: api.Unit) -> str:
                 if r["site"] != ALL_SITES]
         foot = [[api.ALL_SITES_LABEL, *(fmt_n(r[m]) for m in measures)] for _, r in by_site.iterrows()
                 if r["site"] == ALL_SITES]
-        out.append(_table(["Standort", *labels.values()], rows, "projektstatistik-standorte",
+        out.append(_table(["Standort", *labels.values()], rows, "laufende-statistik-standorte",
                           "Projektstatistik im Förderzeitraum je Standort", footer=foot[0] if foot else None))
-    return f'<div class="projektstatistik">{"".join(out)}</div>'
+    return f'<div class="laufende-statistik">{"".join(out)}</div>'
 
 
 def render_interviews(unit: api.Unit) -> str:
@@ -477,17 +477,17 @@ def render_interviews(unit: api.Unit) -> str:
                   footer=["Gesamt", fmt_number(partners["interviews"].sum())])]
     themes = api.interview_themes(unit)
     out.append(_table(["Thema", "codierte Segmente", "Interviews"],
-                      [[r["thema_label"], fmt_n(r["segments"]), fmt_n(r["interviews"])] for _, r in themes.iterrows()],
+                      [[r["theme_label"], fmt_n(r["segments"]), fmt_n(r["interviews"])] for _, r in themes.iterrows()],
                       "interview-themen", "Themen der Interviews"))
     statements = api.interview_statements(unit)
-    partner_labels = dict(zip(partners["partnertyp"], partners["label"]))
-    for thema_label, part in statements.groupby("thema_label", sort=False):
+    partner_labels = dict(zip(partners["partner"], partners["label"]))
+    for theme_label, part in statements.groupby("theme_label", sort=False):
         items = "".join(
-            f'<li><q>{html.escape(str(r["aussage"]))}</q> <span class="partnertyp">'
-            f'({html.escape(partner_labels.get(str(r["partnertyp"]), str(r["partnertyp"])))})</span></li>'
+            f'<li><q>{html.escape(str(r["statement"]))}</q> <span class="partner">'
+            f'({html.escape(partner_labels.get(str(r["partner"]), str(r["partner"])))})</span></li>'
             for _, r in part.iterrows()
         )
-        out.append(f'<h4 class="interview-thema">{html.escape(str(thema_label))}</h4>'
+        out.append(f'<h4 class="interview-thema">{html.escape(str(theme_label))}</h4>'
                    f'<ul class="aussagen">{items}</ul>')
     return f'<div class="interviews">{"".join(out)}</div>'
 
@@ -499,7 +499,7 @@ def render_interviews(unit: api.Unit) -> str:
 def render_heading(unit: api.Unit) -> str:
     """The notebook's first output: the dimension heading, on site pages with the site name."""
     dim = unit.codebook.dimension(unit.dimension)
-    site = f' <span class="standort">– {html.escape(unit.site_name)}</span>' if unit.is_site else ""
+    site = f' <span class="standortname">– {html.escape(unit.site_name)}</span>' if unit.is_site else ""
     return f'<h1 class="dimension" id="dimension-{dim.id}">{html.escape(dim.heading)}{site}</h1>' + render_site_notices(unit)
 
 

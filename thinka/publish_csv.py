@@ -5,7 +5,7 @@
 - `tabelle_<section>_<k>.csv` and `standorte/<site>/tabelle_<section>_<k>.csv`: the item tables, TABLE_CSV_COLUMNS;
 - `ruecklauf.csv`: returned questionnaires / interviews per instrument and site, RESPONSES_CSV_COLUMNS.
 - with a previous phase: `vergleich_<dimension>.csv` (COMPARISON_CSV_COLUMNS: the rows of both phases, told apart
-  by `phase`), `vergleich_veraenderungen.csv` (CHANGE_CSV_COLUMNS) and `vergleich_projektstatistik.csv` (the
+  by `phase`), `vergleich_veraenderungen.csv` (CHANGE_CSV_COLUMNS) and `vergleich_laufende_statistik.csv` (the
   running statistics of both phases), overall and per site like the charts.
 
 A hidden value has its value cells empty, `mark` "." (reasons primary, secondary, no_answers) or "x"
@@ -152,7 +152,7 @@ def write_comparison_csvs(tables: dict[str, pd.DataFrame], out_dir: Path, codebo
                 written.append(write_csv(folder / f"vergleich_{dim.id}.csv", frame, out_dir))
         written.append(write_csv(folder / "vergleich_veraenderungen.csv",
                                  change_csv(changes[changes["site"].isin(keep)], items, label), out_dir))
-        written.append(write_csv(folder / "vergleich_projektstatistik.csv",
+        written.append(write_csv(folder / "vergleich_laufende_statistik.csv",
                                  series_csv(series[series["site"] == site], label), out_dir))
     return written
 

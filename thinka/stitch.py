@@ -143,11 +143,11 @@ def title_page(config) -> str:
     if config.synthetic:
         parts.append(synthetic_note(config))
     if r.get("authors"):
-        parts.append(f'<div class="personen"><p>Autoren:</p><p><strong>{esc(", ".join(r["authors"]))}</strong></p>')
+        parts.append(f'<div class="autoren"><p>Autoren:</p><p><strong>{esc(", ".join(r["authors"]))}</strong></p>')
         if r.get("contributors"):
             parts.append(f"<p>unter Mitwirkung von {esc(_and_list(r['contributors']))}</p>")
         parts.append("</div>")
-    parts.append(f'<p class="datum">{esc(german_date(_report_day(config)))}</p></section>')
+    parts.append(f'<p class="berichtsdatum">{esc(german_date(_report_day(config)))}</p></section>')
     return "".join(parts)
 
 
@@ -697,5 +697,5 @@ def stitch_phase(paths: PhasePaths, out_dir: Path, notebooks: Notebooks, *, code
         nb = merge_cells(site_cells(config, codebook, notebooks, site))
         name = config.site(site).name
         written.append(_write_page(safe_join(out_dir / "standorte", f"{site}.html"), nb, title=f"{name} – {title}",
-                                   config=config, build=build, body_class="standort", within=out_dir))
+                                   config=config, build=build, body_class="standortseite", within=out_dir))
     return written
