@@ -1,13 +1,27 @@
-"""Shared, generic fixtures. Keep this file small: stage-specific fixtures live in the stage's test file."""
+"""Fixtures and helpers shared by several test modules (a test module never imports another one).
+
+A fixture only one module uses lives in that module. Sections: project copies and synthetic data; survey-tool
+exports; the build stage (scratch projects, one full build per session); hand-made tidy tables and units.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import shutil
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from thinka import ALL_SITES
 from thinka.paths import MARKER, PhasePaths
+
+if TYPE_CHECKING:
+    from thinka.build import BuildResult
 
 PHASE = "2013-2014"
 REPO = Path(__file__).resolve().parent.parent
@@ -51,9 +65,6 @@ def write_synthetic_instruments(paths: PhasePaths, rows: int = 60, seed: int = 0
     """
     import datetime as dt
     import itertools
-
-    import numpy as np
-    import pandas as pd
 
     from thinka.codebook import load_codebook, load_phase
 
@@ -233,3 +244,280 @@ def make_two_phase_project(root: Path) -> tuple[PhasePaths, PhasePaths]:
 def two_phases(tmp_path: Path) -> tuple[PhasePaths, PhasePaths]:
     """(2013-2014, 2015-2016) in a tmp project, the second derived from the first by `make_two_phase_project`."""
     return make_two_phase_project(tmp_path)
+
+# ----------------------------------------------------------------------------------------------------------------
+# Build stage: scratch projects and one full build per session (test_build, test_stitch, test_pdf, test_browser,
+# test_cli, test_audit)
+
+# A stand-in notebook used while notebooks/<dimension>.ipynb are not in the checkout: reads its unit through
+# thinka.api like the real ones and shows each of its Schaubilder as <figure class="schaubild"> with a PNG.
+_DUMMY_SOURCE = '''\
+import base64, struct, zlib
+from IPython.display import HTML, display
+from thinka import api
+
+unit = api.load_unit(phase, DIMENSION, site, root)
+
+def png(width=60, height=20):
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+    raw = b"".join(b"\\x00" + b"\\x1f\\x4e\\x79" * width for _ in range(height))
+    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+src = "data:image/png;base64," + base64.b64encode(png()).decode()
+display(HTML(f"<h3>{unit.site_name}</h3>"))
+for section in unit.codebook.sections_of(DIMENSION):
+    for sb in unit.codebook.schaubilder_of(section.id):
+        frame = api.chart_data(unit, sb.number)
+        n = int(frame[frame["site"] == "all"]["valid_n"].max())
+        display(HTML(f'<figure class="schaubild" id="schaubild-{sb.number}"><figcaption>{sb.heading} (N = {n})'
+                     f'</figcaption><img src="{src}" alt="{sb.title}"></figure>'))
+'''
+
+
+def dummy_notebook(dimension: str):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell('phase = "2013-2014"\nsite = "all"\nroot = None')
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell(_DUMMY_SOURCE.replace("DIMENSION", repr(dimension)))]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def real_notebooks_present() -> bool:
+    from thinka.codebook import load_codebook
+
+    codebook = load_codebook(REPO / "data" / "raw" / PHASE / "codebook.yaml")
+    return all((REPO / "notebooks" / d.notebook).is_file() for d in codebook.dimensions)
+
+
+def make_project(root: Path) -> PhasePaths:
+    """A project folder with a copy of the phase's raw data and the notebooks (stand-ins while absent)."""
+    import nbformat
+
+    from thinka.codebook import load_codebook
+
+    copy_phase_project(root)
+    codebook = load_codebook(root / "data" / "raw" / PHASE / "codebook.yaml")
+    (root / "notebooks").mkdir(parents=True)
+    for d in codebook.dimensions:
+        src = REPO / "notebooks" / d.notebook
+        if src.is_file():
+            shutil.copy2(src, root / "notebooks" / d.notebook)
+        else:
+            nbformat.write(dummy_notebook(d.id), str(root / "notebooks" / d.notebook))
+    return PhasePaths(root, PHASE)
+
+
+_BUILDS: dict[str, tuple[PhasePaths, BuildResult, float]] = {}
+_PINNED: dict[str, str] = {}
+
+
+@contextlib.contextmanager
+def pinned_source():
+    """Builds in this session see one thinka source hash, taken at the first build.
+
+    Several engineers edit thinka/*.py while tests run; an edit would (correctly) invalidate every cached unit
+    and fail the cache tests for a reason that has nothing to do with the build. test_package_source_hash_*
+    covers the hash itself.
+    """
+    from thinka import build
+
+    pinned = _PINNED.setdefault("hash", build.package_source_hash())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(build, "package_source_hash", lambda *a, **k: pinned)
+        yield
+
+
+def run_build(paths: PhasePaths, **kwargs) -> BuildResult:
+    from thinka import build
+
+    with pinned_source():
+        return build.build_phase(paths, progress=False, **kwargs)
+
+
+def _session_build(tmp_path_factory, name: str) -> tuple[PhasePaths, BuildResult, float]:
+    """One full build per session and name (memoized here, so every test module shares it)."""
+    if name not in _BUILDS:
+        paths = make_project(tmp_path_factory.mktemp(f"build-{name}"))
+        started = time.perf_counter()
+        result = run_build(paths)
+        _BUILDS[name] = (paths, result, time.perf_counter() - started)
+    return _BUILDS[name]
+
+
+@pytest.fixture(scope="session")
+def full_build(tmp_path_factory) -> tuple[PhasePaths, BuildResult, float]:
+    """(paths, result, seconds) of a full build of the shipped phase in a scratch project, once per session."""
+    return _session_build(tmp_path_factory, "full")
+
+
+@pytest.fixture(scope="session")
+def second_full_build(tmp_path_factory) -> tuple[PhasePaths, BuildResult, float]:
+    """A second, independent full build (another scratch project), e.g. to compare bytes with `full_build`."""
+    return _session_build(tmp_path_factory, "second")
+
+
+def copy_project(paths: PhasePaths, dst: Path) -> PhasePaths:
+    shutil.copytree(paths.root, dst, symlinks=True)
+    return PhasePaths(dst, paths.phase)
+
+
+def _tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="session")
+def tree_digest():
+    """`tree_digest(folder)`: relative path -> sha256 of every file below `folder` (to prove files unchanged)."""
+    return _tree_digest
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Hand-made tidy tables in the schemas of docs/architecture.md, for the shipped configuration (test_api, test_plots)
+
+SUPPRESSED_SITE = "S03"  # in the tables every per-site value of S03 rests on 3 answers
+THRESHOLD = 5
+
+
+def _sites_of(config, instrument: str) -> list[str]:
+    return list(config.allowed_sites(instrument))
+
+
+def _counts(rng: np.random.Generator, n_levels: int, site: str) -> np.ndarray:
+    total = 3 if site == SUPPRESSED_SITE else int(rng.integers(5, 9))
+    return rng.multinomial(total, np.linspace(1.0, 0.3, n_levels) / np.linspace(1.0, 0.3, n_levels).sum())
+
+
+def _suppress(df: pd.DataFrame, values: list[str]) -> pd.DataFrame:
+    hit = (df["site"] != ALL_SITES) & (df["valid_n"] < THRESHOLD)
+    df = df.copy()
+    df["suppressed"] = hit
+    df["suppression"] = pd.Series(np.where(hit, "primary", None), index=df.index, dtype="object")
+    for col in values:
+        df[col] = df[col].astype("float64").mask(hit)
+    return df
+
+
+def make_tables(config, codebook, seed: int = 7) -> dict[str, pd.DataFrame]:
+    """Small but complete tidy tables: per-site rows from random counts, `all` rows as their sums."""
+    rng = np.random.default_rng(seed)
+    dist, summ, ment = [], [], []
+    for item in codebook.items.values():
+        scale = codebook.scale_of(item.id)
+        sites = _sites_of(config, item.instrument)
+        if item.is_multiple_response:
+            per_site = {s: rng.integers(0, 6, len(item.options)) for s in sites}
+            for site, counts in [*per_site.items(), (ALL_SITES, sum(per_site.values()))]:
+                total = int(counts.sum())
+                for order, (opt, c) in enumerate(zip(item.options, counts), start=1):
+                    ment.append({"item": item.id, "site": site, "option": opt.column, "label": opt.label,
+                                 "order": order, "count": int(c), "mentions": total, "respondents": total // 2 + 1,
+                                 "pct_mentions": 100 * c / total if total else np.nan,
+                                 "pct_respondents": 100 * c / (total // 2 + 1)})
+            continue
+        if scale.kind == "count":
+            continue
+        per_site = {s: _counts(rng, len(scale.levels), s) for s in sites}
+        for site, counts in [*per_site.items(), (ALL_SITES, sum(per_site.values()))]:
+            n = int(counts.sum())
+            for order, (lv, c) in enumerate(zip(scale.levels, counts), start=1):
+                dist.append({"item": item.id, "instrument": item.instrument, "site": site, "code": str(lv.code),
+                             "label": lv.label, "order": order, "count": int(c), "valid_n": n, "pct": 100 * c / n})
+            codes = np.array([float(c) if isinstance(c, int) else np.nan for c in scale.codes])
+            top = sum(c for lv, c in zip(scale.levels, counts) if lv.code in scale.top)
+            bottom = sum(c for lv, c in zip(scale.levels, counts) if lv.code in scale.bottom)
+            summ.append({"item": item.id, "instrument": item.instrument, "site": site, "n_rows": n + 1,
+                         "valid_n": n, "missing_n": 1, "top2": 100 * top / n, "bottom2": 100 * bottom / n,
+                         "mean": float((codes * counts).sum() / n) if scale.kind == "grade" else np.nan})
+    tables = {
+        "distributions": _suppress(pd.DataFrame(dist), ["count", "pct"]),
+        "summaries": _suppress(pd.DataFrame(summ), ["top2", "bottom2", "mean"]),
+        "mentions": _suppress(pd.DataFrame(ment).assign(valid_n=lambda d: d["mentions"]),
+                              ["count", "pct_mentions", "pct_respondents"]).drop(columns="valid_n"),
+    }
+    tables.update(_running_statistics(config, rng))
+    tables.update(_interviews(config, codebook))
+    tables["responses"] = pd.DataFrame(
+        [{"instrument": i, "site": s, "n": 6} for i in config.instruments for s in _sites_of(config, i)]
+        + [{"instrument": i, "site": ALL_SITES, "n": 6 * len(_sites_of(config, i))} for i in config.instruments]
+    )
+    return tables
+
+
+def _running_statistics(config, rng) -> dict[str, pd.DataFrame]:
+    rows = []
+    for site in config.site_codes:
+        for q in config.quarters:
+            for m in ("personen", "beratungen", "netzwerkkontakte"):
+                rows.append({"site": site, "quarter": q, "measure": m, "value": int(rng.integers(5, 400))})
+    df = pd.DataFrame(rows)
+    by_site = df.groupby(["site", "measure"], as_index=False)["value"].sum().assign(quarter="total")
+    by_q = df.groupby(["quarter", "measure"], as_index=False)["value"].sum().assign(site=ALL_SITES)
+    overall = df.groupby("measure", as_index=False)["value"].sum().assign(site=ALL_SITES, quarter="total")
+    out = pd.concat([df, by_site, by_q, overall], ignore_index=True)
+    return {"running_statistics": out[["site", "quarter", "measure", "value"]]}
+
+
+def _interviews(config, codebook) -> dict[str, pd.DataFrame]:
+    partner = codebook.role_scale("experteninterviews", "partner")
+    thema = codebook.role_scale("experteninterviews", "theme")
+    interviews, segments = [], []
+    for i, site in enumerate(config.site_codes[:4]):
+        lv = partner.levels[i % len(partner.levels)]
+        iid = f"I{i + 1:02d}"
+        interviews.append({"interview": iid, "site": site, "partner": lv.code, "partner_label": lv.label,
+                           "date": pd.Timestamp("2014-03-01"), "duration_min": 60, "segments": 2})
+        for seg in (1, 2):
+            th = thema.levels[(i + seg) % len(thema.levels)]
+            segments.append({"interview": iid, "segment": seg, "site": site, "partner": lv.code,
+                             "theme": th.code, "theme_label": th.label,
+                             "statement": f"Aussage {iid}/{seg} <zitiert> [rekonstruiert]"})
+    seg = pd.DataFrame(segments)
+    order = {c: i for i, c in enumerate(thema.codes, start=1)}
+    themes = []
+    for site, part in [*seg.groupby("site"), (ALL_SITES, seg)]:
+        for code, p in part.groupby("theme"):
+            themes.append({"site": site, "theme": code, "theme_label": thema.label(code), "order": order[code],
+                           "segments": len(p), "interviews": p["interview"].nunique()})
+    iv = pd.DataFrame(interviews)
+    partners = []
+    for site, part in [*iv.groupby("site"), (ALL_SITES, iv)]:
+        for order, lv in enumerate(partner.levels, start=1):
+            partners.append({"site": site, "partner": lv.code, "label": lv.label, "order": order,
+                             "interviews": int((part["partner"] == lv.code).sum())})
+    return {"interviews": iv, "interview_segments": seg, "interview_themes": pd.DataFrame(themes),
+            "interview_partners": pd.DataFrame(partners)}
+
+
+@pytest.fixture(scope="module")
+def cfg(repo_root: Path):
+    """(PhaseConfig, Codebook) of the shipped phase."""
+    from thinka.codebook import load_codebook, load_phase
+
+    raw = repo_root / "data" / "raw" / PHASE
+    return load_phase(raw / "phase.yaml"), load_codebook(raw / "codebook.yaml")
+
+
+@pytest.fixture(scope="module")
+def tables(cfg):
+    """`make_tables` for the shipped configuration (one dict per test module: a module may change it)."""
+    return make_tables(*cfg)
+
+
+@pytest.fixture
+def unit(cfg, tables, tmp_path):
+    """`unit(dimension, site)`: an api.Unit built from `tables`, exactly as load_unit restricts them."""
+    from thinka import api
+
+    def make(dimension: str, site: str):
+        config, codebook = cfg
+        restricted = api.restrict_tables(tables, config, codebook, dimension, site)
+        name = api.ALL_SITES_LABEL if site == ALL_SITES else config.site(site).name
+        return api.Unit(PHASE, dimension, site, name, PhasePaths(tmp_path, PHASE), config, codebook, restricted)
+
+    return make

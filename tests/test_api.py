@@ -10,150 +10,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import copy_phase_project
+from conftest import SUPPRESSED_SITE, copy_phase_project
 
 import thinka
 from thinka import ALL_SITES, api
-from thinka.codebook import load_codebook, load_phase
 from thinka.errors import ThinkaError
 from thinka.paths import PhasePaths
 
 PHASE = "2013-2014"
-SUPPRESSED_SITE = "S03"  # in the fixture every per-site value of S03 rests on 3 answers
-THRESHOLD = 5
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Hand-made tidy tables in the schemas of docs/architecture.md (also used by test_plots.py)
-
-
-def _sites_of(config, instrument: str) -> list[str]:
-    return list(config.allowed_sites(instrument))
-
-
-def _counts(rng: np.random.Generator, n_levels: int, site: str) -> np.ndarray:
-    total = 3 if site == SUPPRESSED_SITE else int(rng.integers(5, 9))
-    return rng.multinomial(total, np.linspace(1.0, 0.3, n_levels) / np.linspace(1.0, 0.3, n_levels).sum())
-
-
-def _suppress(df: pd.DataFrame, values: list[str]) -> pd.DataFrame:
-    hit = (df["site"] != ALL_SITES) & (df["valid_n"] < THRESHOLD)
-    df = df.copy()
-    df["suppressed"] = hit
-    df["suppression"] = pd.Series(np.where(hit, "primary", None), index=df.index, dtype="object")
-    for col in values:
-        df[col] = df[col].astype("float64").mask(hit)
-    return df
-
-
-def make_tables(config, codebook, seed: int = 7) -> dict[str, pd.DataFrame]:
-    """Small but complete tidy tables: per-site rows from random counts, `all` rows as their sums."""
-    rng = np.random.default_rng(seed)
-    dist, summ, ment = [], [], []
-    for item in codebook.items.values():
-        scale = codebook.scale_of(item.id)
-        sites = _sites_of(config, item.instrument)
-        if item.is_multiple_response:
-            per_site = {s: rng.integers(0, 6, len(item.options)) for s in sites}
-            for site, counts in [*per_site.items(), (ALL_SITES, sum(per_site.values()))]:
-                total = int(counts.sum())
-                for order, (opt, c) in enumerate(zip(item.options, counts), start=1):
-                    ment.append({"item": item.id, "site": site, "option": opt.column, "label": opt.label,
-                                 "order": order, "count": int(c), "mentions": total, "respondents": total // 2 + 1,
-                                 "pct_mentions": 100 * c / total if total else np.nan,
-                                 "pct_respondents": 100 * c / (total // 2 + 1)})
-            continue
-        if scale.kind == "count":
-            continue
-        per_site = {s: _counts(rng, len(scale.levels), s) for s in sites}
-        for site, counts in [*per_site.items(), (ALL_SITES, sum(per_site.values()))]:
-            n = int(counts.sum())
-            for order, (lv, c) in enumerate(zip(scale.levels, counts), start=1):
-                dist.append({"item": item.id, "instrument": item.instrument, "site": site, "code": str(lv.code),
-                             "label": lv.label, "order": order, "count": int(c), "valid_n": n, "pct": 100 * c / n})
-            codes = np.array([float(c) if isinstance(c, int) else np.nan for c in scale.codes])
-            top = sum(c for lv, c in zip(scale.levels, counts) if lv.code in scale.top)
-            bottom = sum(c for lv, c in zip(scale.levels, counts) if lv.code in scale.bottom)
-            summ.append({"item": item.id, "instrument": item.instrument, "site": site, "n_rows": n + 1,
-                         "valid_n": n, "missing_n": 1, "top2": 100 * top / n, "bottom2": 100 * bottom / n,
-                         "mean": float((codes * counts).sum() / n) if scale.kind == "grade" else np.nan})
-    tables = {
-        "distributions": _suppress(pd.DataFrame(dist), ["count", "pct"]),
-        "summaries": _suppress(pd.DataFrame(summ), ["top2", "bottom2", "mean"]),
-        "mentions": _suppress(pd.DataFrame(ment).assign(valid_n=lambda d: d["mentions"]),
-                              ["count", "pct_mentions", "pct_respondents"]).drop(columns="valid_n"),
-    }
-    tables.update(_projektstatistik(config, rng))
-    tables.update(_interviews(config, codebook))
-    tables["responses"] = pd.DataFrame(
-        [{"instrument": i, "site": s, "n": 6} for i in config.instruments for s in _sites_of(config, i)]
-        + [{"instrument": i, "site": ALL_SITES, "n": 6 * len(_sites_of(config, i))} for i in config.instruments]
-    )
-    return tables
-
-
-def _projektstatistik(config, rng) -> dict[str, pd.DataFrame]:
-    rows = []
-    for site in config.site_codes:
-        for q in config.quarters:
-            for m in ("personen", "beratungen", "netzwerkkontakte"):
-                rows.append({"site": site, "quarter": q, "measure": m, "value": int(rng.integers(5, 400))})
-    df = pd.DataFrame(rows)
-    by_site = df.groupby(["site", "measure"], as_index=False)["value"].sum().assign(quarter="total")
-    by_q = df.groupby(["quarter", "measure"], as_index=False)["value"].sum().assign(site=ALL_SITES)
-    overall = df.groupby("measure", as_index=False)["value"].sum().assign(site=ALL_SITES, quarter="total")
-    out = pd.concat([df, by_site, by_q, overall], ignore_index=True)
-    return {"running_statistics": out[["site", "quarter", "measure", "value"]]}
-
-
-def _interviews(config, codebook) -> dict[str, pd.DataFrame]:
-    partner = codebook.role_scale("experteninterviews", "partner")
-    thema = codebook.role_scale("experteninterviews", "theme")
-    interviews, segments = [], []
-    for i, site in enumerate(config.site_codes[:4]):
-        lv = partner.levels[i % len(partner.levels)]
-        iid = f"I{i + 1:02d}"
-        interviews.append({"interview": iid, "site": site, "partner": lv.code, "partner_label": lv.label,
-                           "date": pd.Timestamp("2014-03-01"), "duration_min": 60, "segments": 2})
-        for seg in (1, 2):
-            th = thema.levels[(i + seg) % len(thema.levels)]
-            segments.append({"interview": iid, "segment": seg, "site": site, "partner": lv.code,
-                             "theme": th.code, "theme_label": th.label,
-                             "statement": f"Aussage {iid}/{seg} <zitiert> [rekonstruiert]"})
-    seg = pd.DataFrame(segments)
-    order = {c: i for i, c in enumerate(thema.codes, start=1)}
-    themes = []
-    for site, part in [*seg.groupby("site"), (ALL_SITES, seg)]:
-        for code, p in part.groupby("theme"):
-            themes.append({"site": site, "theme": code, "theme_label": thema.label(code), "order": order[code],
-                           "segments": len(p), "interviews": p["interview"].nunique()})
-    iv = pd.DataFrame(interviews)
-    partners = []
-    for site, part in [*iv.groupby("site"), (ALL_SITES, iv)]:
-        for order, lv in enumerate(partner.levels, start=1):
-            partners.append({"site": site, "partner": lv.code, "label": lv.label, "order": order,
-                             "interviews": int((part["partner"] == lv.code).sum())})
-    return {"interviews": iv, "interview_segments": seg, "interview_themes": pd.DataFrame(themes),
-            "interview_partners": pd.DataFrame(partners)}
-
-
-@pytest.fixture(scope="module")
-def cfg(repo_root: Path):
-    raw = repo_root / "data" / "raw" / PHASE
-    return load_phase(raw / "phase.yaml"), load_codebook(raw / "codebook.yaml")
-
-
-@pytest.fixture(scope="module")
-def tables(cfg):
-    return make_tables(*cfg)
-
-
-def make_unit(cfg, tables, dimension: str, site: str, root: Path) -> api.Unit:
-    """A Unit built from in-memory tables, exactly as load_unit restricts them."""
-    config, codebook = cfg
-    restricted = api.restrict_tables(tables, config, codebook, dimension, site)
-    name = api.ALL_SITES_LABEL if site == ALL_SITES else config.site(site).name
-    return api.Unit(PHASE, dimension, site, name, PhasePaths(root, PHASE), config, codebook, restricted)
 
 
 def write_processed(paths: PhasePaths, tables: dict[str, pd.DataFrame]) -> None:
@@ -235,19 +99,19 @@ def test_load_unit_interviews_of_the_site(processed_copy):
     assert set(unit.tables["interview_themes"]["site"]) == {"S01"}
 
 
-def test_interview_frames_in_the_order_of_the_role_scales(cfg, tables, tmp_path):
+def test_interview_frames_in_the_order_of_the_role_scales(cfg, tables, unit):
     config, codebook = cfg
-    unit = make_unit(cfg, tables, "sozialraum", ALL_SITES, tmp_path)
+    u = unit("sozialraum", ALL_SITES)
     themes = codebook.role_scale("experteninterviews", "theme")
     partners = codebook.role_scale("experteninterviews", "partner")
     seg = tables["interview_segments"]
     rank = {str(c): i for i, c in enumerate(themes.codes)}
     expected = seg.assign(_r=seg["theme"].map(rank)).sort_values(["_r", "interview", "segment"]).drop(columns="_r")
-    got = api.interview_statements(unit)
+    got = api.interview_statements(u)
     pd.testing.assert_frame_equal(got, expected.reset_index(drop=True))
     assert got["theme"].map(rank).is_monotonic_increasing and len(got) == len(seg)
-    assert api.interview_partners(unit)["partner"].tolist() == [str(c) for c in partners.codes]
-    th = api.interview_themes(unit)
+    assert api.interview_partners(u)["partner"].tolist() == [str(c) for c in partners.codes]
+    th = api.interview_themes(u)
     assert list(th.columns) == ["theme", "theme_label", "order", "segments", "interviews"]
     assert th["order"].is_monotonic_increasing
 
@@ -295,9 +159,9 @@ def test_fingerprint_ignores_other_sites(processed_copy, tables):
 # chart_data
 
 
-def test_chart_data_stacked_matches_hand_computation(cfg, tables, tmp_path):
-    unit = make_unit(cfg, tables, "verwaltung", "S01", tmp_path)
-    df = api.chart_data(unit, 17)
+def test_chart_data_stacked_matches_hand_computation(tables, unit):
+    u = unit("verwaltung", "S01")
+    df = api.chart_data(u, 17)
     assert list(df.columns[:12]) == api.CHART_COLUMNS[:12]
     assert list(dict.fromkeys(df["series"])) == ["soziale Integration", "berufliche Integration"]
     assert list(dict.fromkeys(df["site"])) == ["S01", ALL_SITES]
@@ -310,18 +174,18 @@ def test_chart_data_stacked_matches_hand_computation(cfg, tables, tmp_path):
     assert got["mean"].iloc[0] == pytest.approx(float((codes * src["count"]).sum() / src["count"].sum()))
 
 
-def test_chart_data_suppressed_and_missing_sites(cfg, tables, tmp_path):
-    sup = api.chart_data(make_unit(cfg, tables, "sozialraum", SUPPRESSED_SITE, tmp_path), 4)
+def test_chart_data_suppressed_and_missing_sites(unit):
+    sup = api.chart_data(unit("sozialraum", SUPPRESSED_SITE), 4)
     site_rows = sup[sup["site"] == SUPPRESSED_SITE]
     assert site_rows["suppressed"].all() and site_rows["pct"].isna().all()
-    missing = api.chart_data(make_unit(cfg, tables, "sozialraum", "S10", tmp_path), 4)  # no steering group
+    missing = api.chart_data(unit("sozialraum", "S10"), 4)  # no steering group
     rows = missing[missing["site"] == "S10"]
     assert len(rows) == 5 and not rows["suppressed"].any() and (rows["valid_n"] == 0).all()
     assert missing[missing["site"] == ALL_SITES]["pct"].sum() == pytest.approx(100)
 
 
-def test_chart_data_mentions_sorted_by_count(cfg, tables, tmp_path):
-    df = api.chart_data(make_unit(cfg, tables, "individual", "S01", tmp_path), 14)
+def test_chart_data_mentions_sorted_by_count(unit):
+    df = api.chart_data(unit("individual", "S01"), 14)
     overall = df[df["site"] == ALL_SITES]
     assert overall["count"].tolist() == sorted(overall["count"].tolist(), reverse=True)
     assert overall["pct"].sum() == pytest.approx(100)
@@ -330,19 +194,19 @@ def test_chart_data_mentions_sorted_by_count(cfg, tables, tmp_path):
     assert df["site"].tolist()[:2] == ["S01", ALL_SITES] and df["category"].iloc[0] == df["category"].iloc[1]
 
 
-def test_chart_data_rejects_schaubild_of_other_dimension(cfg, tables, tmp_path):
+def test_chart_data_rejects_schaubild_of_other_dimension(unit):
     with pytest.raises(ThinkaError, match="dimension"):
-        api.chart_data(make_unit(cfg, tables, "verwaltung", ALL_SITES, tmp_path), 1)
+        api.chart_data(unit("verwaltung", ALL_SITES), 1)
 
 
-def test_running_statistics_wide_in_quarter_order(cfg, tables, tmp_path):
-    unit = make_unit(cfg, tables, "individual", ALL_SITES, tmp_path)
-    wide = api.running_statistics(unit)
-    assert wide["quarter"].tolist() == [*unit.config.quarters, "total"]
+def test_running_statistics_wide_in_quarter_order(unit):
+    u = unit("individual", ALL_SITES)
+    wide = api.running_statistics(u)
+    assert wide["quarter"].tolist() == [*u.config.quarters, "total"]
     assert list(wide.columns) == ["quarter", "personen", "beratungen", "netzwerkkontakte"]
     assert wide["personen"].iloc[-1] == wide["personen"].iloc[:-1].sum()
 
 
-def test_section_text_is_none_or_text(cfg, tables, tmp_path):
-    text = api.section_text(make_unit(cfg, tables, "sozialraum", ALL_SITES, tmp_path), "erwartungen")
+def test_section_text_is_none_or_text(unit):
+    text = api.section_text(unit("sozialraum", ALL_SITES), "erwartungen")
     assert text is None or isinstance(text, str)

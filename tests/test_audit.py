@@ -9,8 +9,6 @@ import pandas as pd
 import pytest
 from conftest import copy_phase_project
 
-from test_build import full_build, session_build  # noqa: F401 (fixture)
-
 from thinka import audit, cli
 from thinka.audit import DISTRIBUTION, MENTIONS, TOP, Group, ItemInfo, Rules, SiteView, derivable, returned_cap
 from thinka.publish_csv import (

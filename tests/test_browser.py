@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from test_build import full_build  # noqa: F401 (fixture)
-
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]

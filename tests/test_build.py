@@ -1,23 +1,21 @@
 """Build stage: units, cache keys, cached parallel execution, failure isolation, atomic publishing.
 
 The expensive part, one full build of the shipped phase in a scratch project, runs once per session
-(`full_build`) and is shared with test_stitch.py, test_pdf.py and test_browser.py. Tests that change inputs work
+(the `full_build` fixture of conftest.py) and is shared with test_stitch.py, test_pdf.py, test_browser.py,
+test_cli.py and test_audit.py. Tests that change inputs work
 on a copy of that project (the copy keeps the cache: keys do not depend on the project folder).
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
-import shutil
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from conftest import copy_phase_project
+from conftest import copy_project, make_project, pinned_source, run_build
 
 from thinka import build
 from thinka.build import BuildResult, Unit, UnitFailure
@@ -27,112 +25,6 @@ from thinka.paths import PhasePaths
 
 PHASE = "2013-2014"
 REPO = Path(__file__).resolve().parent.parent
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# Scratch projects (shared with the other build-stage test modules)
-
-# A stand-in notebook used while notebooks/<dimension>.ipynb are not in the checkout: reads its unit through
-# thinka.api like the real ones and shows each of its Schaubilder as <figure class="schaubild"> with a PNG.
-_DUMMY_SOURCE = '''\
-import base64, struct, zlib
-from IPython.display import HTML, display
-from thinka import api
-
-unit = api.load_unit(phase, DIMENSION, site, root)
-
-def png(width=60, height=20):
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\\x00" + b"\\x1f\\x4e\\x79" * width for _ in range(height))
-    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-src = "data:image/png;base64," + base64.b64encode(png()).decode()
-display(HTML(f"<h3>{unit.site_name}</h3>"))
-for section in unit.codebook.sections_of(DIMENSION):
-    for sb in unit.codebook.schaubilder_of(section.id):
-        frame = api.chart_data(unit, sb.number)
-        n = int(frame[frame["site"] == "all"]["valid_n"].max())
-        display(HTML(f'<figure class="schaubild" id="schaubild-{sb.number}"><figcaption>{sb.heading} (N = {n})'
-                     f'</figcaption><img src="{src}" alt="{sb.title}"></figure>'))
-'''
-
-
-def dummy_notebook(dimension: str):
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('phase = "2013-2014"\nsite = "all"\nroot = None')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(_DUMMY_SOURCE.replace("DIMENSION", repr(dimension)))]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
-
-
-def real_notebooks_present() -> bool:
-    codebook = load_codebook(REPO / "data" / "raw" / PHASE / "codebook.yaml")
-    return all((REPO / "notebooks" / d.notebook).is_file() for d in codebook.dimensions)
-
-
-def make_project(root: Path) -> PhasePaths:
-    """A project folder with a copy of the phase's raw data and the notebooks (stand-ins while absent)."""
-    copy_phase_project(root)
-    codebook = load_codebook(root / "data" / "raw" / PHASE / "codebook.yaml")
-    (root / "notebooks").mkdir(parents=True)
-    for d in codebook.dimensions:
-        src = REPO / "notebooks" / d.notebook
-        if src.is_file():
-            shutil.copy2(src, root / "notebooks" / d.notebook)
-        else:
-            nbformat.write(dummy_notebook(d.id), str(root / "notebooks" / d.notebook))
-    return PhasePaths(root, PHASE)
-
-
-_BUILDS: dict[str, tuple[PhasePaths, BuildResult, float]] = {}
-_PINNED: dict[str, str] = {}
-
-
-@contextlib.contextmanager
-def pinned_source():
-    """Builds in this session see one thinka source hash, taken at the first build.
-
-    Several engineers edit thinka/*.py while tests run; an edit would (correctly) invalidate every cached unit
-    and fail the cache tests for a reason that has nothing to do with the build. test_package_source_hash_*
-    covers the hash itself.
-    """
-    pinned = _PINNED.setdefault("hash", build.package_source_hash())
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(build, "package_source_hash", lambda *a, **k: pinned)
-        yield
-
-
-def run_build(paths: PhasePaths, **kwargs) -> BuildResult:
-    with pinned_source():
-        return build.build_phase(paths, progress=False, **kwargs)
-
-
-def session_build(tmp_path_factory, name: str = "full") -> tuple[PhasePaths, BuildResult, float]:
-    """One full build per session and name (memoized here, so every module importing this shares it)."""
-    if name not in _BUILDS:
-        paths = make_project(tmp_path_factory.mktemp(f"build-{name}"))
-        started = time.perf_counter()
-        result = run_build(paths)
-        _BUILDS[name] = (paths, result, time.perf_counter() - started)
-    return _BUILDS[name]
-
-
-@pytest.fixture(scope="session")
-def full_build(tmp_path_factory):
-    return session_build(tmp_path_factory)
-
-
-def copy_project(paths: PhasePaths, dst: Path) -> PhasePaths:
-    shutil.copytree(paths.root, dst, symlinks=True)
-    return PhasePaths(dst, paths.phase)
-
-
-def tree_digest(folder: Path) -> dict[str, str]:
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -267,7 +159,7 @@ def _fail(*args, **kwargs):
 
 
 @pytest.mark.parametrize("broken", ["pdf", "stitch", "chart-csv", "foreign-path"])
-def test_a_failure_after_the_units_keeps_the_last_good_report(tmp_path, monkeypatch, broken):
+def test_a_failure_after_the_units_keeps_the_last_good_report(tmp_path, monkeypatch, broken, tree_digest):
     from thinka import pdf, stitch
 
     paths = _good_report(tmp_path)
@@ -419,7 +311,7 @@ def test_full_build_executes_every_unit_and_publishes(full_build):
 
 
 @pytest.mark.slow
-def test_rebuild_without_changes_executes_nothing(full_build, tmp_path):
+def test_rebuild_without_changes_executes_nothing(full_build, tmp_path, tree_digest):
     paths = copy_project(full_build[0], tmp_path / "p")
     before = tree_digest(paths.report)
     started = time.perf_counter()
@@ -465,7 +357,7 @@ def _make_site_fail(paths: PhasePaths, dimension: str, site: str) -> None:
 
 
 @pytest.mark.slow
-def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, capsys):
+def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, capsys, tree_digest):
     from thinka.cli import main
 
     paths = copy_project(full_build[0], tmp_path / "p")
@@ -489,7 +381,7 @@ def test_failing_unit_is_isolated_and_the_report_kept(full_build, tmp_path, caps
 @pytest.mark.slow
 @pytest.mark.parametrize("broken", ["pdf", "chart-csv"])
 def test_real_build_failing_after_the_units_keeps_the_last_good_report(full_build, tmp_path, monkeypatch, capsys,
-                                                                        broken):
+                                                                        broken, tree_digest):
     from thinka import pdf, stitch
     from thinka.cli import main
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
-from test_build import REPO, full_build, session_build, tree_digest  # noqa: F401 (fixture)
+from conftest import REPO
 
 from thinka import cli
 
@@ -13,14 +13,14 @@ SHIPPED_RAW = REPO / "data" / "raw" / "2013-2014"
 
 
 @pytest.mark.parametrize("command", ["phases", "validate", "process", "compare", "check-texts"])
-def test_command_succeeds_and_leaves_raw_files_untouched(command, phase_copy, capsys):
+def test_command_succeeds_and_leaves_raw_files_untouched(command, phase_copy, capsys, tree_digest):
     before = tree_digest(phase_copy.raw)
     argv = [command, "--root", str(phase_copy.root)] + ([] if command == "phases" else ["--phase", phase_copy.phase])
     assert cli.main(argv) == 0, capsys.readouterr().err
     assert tree_digest(phase_copy.raw) == before
 
 
-def test_build_leaves_raw_files_untouched(full_build):
+def test_build_leaves_raw_files_untouched(full_build, tree_digest):
     paths, result, _ = full_build
     assert result.ok
     assert tree_digest(paths.raw) == tree_digest(SHIPPED_RAW)

@@ -9,8 +9,6 @@ from pypdf import PdfReader
 
 from thinka import pdf
 
-from test_build import full_build  # noqa: F401 (fixture)
-
 A4 = (595.28, 841.89)
 
 

@@ -8,9 +8,9 @@ import re
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
+from conftest import SUPPRESSED_SITE
 
 from thinka import ALL_SITES, api, plots
-from test_api import SUPPRESSED_SITE, cfg, make_unit, tables  # noqa: F401  (cfg, tables are fixtures)
 
 NBSP = "\u00a0"
 
@@ -21,11 +21,6 @@ def _png(html_text: str) -> bytes:
 
 def _alt(html_text: str) -> str:
     return re.search(r'alt="([^"]*)"', html_text).group(1)
-
-
-@pytest.fixture
-def unit(cfg, tables, tmp_path):  # noqa: F811
-    return lambda dimension, site: make_unit(cfg, tables, dimension, site, tmp_path)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -44,7 +39,7 @@ def test_percent_and_mean_formats():
     assert plots.fmt_mean(2.24) == "Ø 2,2"
 
 
-def test_palettes_diverge_for_agreement_and_grades_only(cfg):  # noqa: F811
+def test_palettes_diverge_for_agreement_and_grades_only(cfg):
     codebook = cfg[1]
     assert plots.is_diverging(codebook.scales["likert5"]) and plots.is_diverging(codebook.scales["schulnote"])
     assert not plots.is_diverging(codebook.scales["nutzung4"])
@@ -155,7 +150,7 @@ def test_site_without_instrument_shows_overall_only_with_a_note(unit):
     assert notice.count("nicht erhoben") == 1
 
 
-def test_site_below_threshold_says_so_once_and_shows_returns(unit, tables):  # noqa: F811
+def test_site_below_threshold_says_so_once_and_shows_returns(unit, tables):
     responses = tables["responses"]
     few = responses.assign(n=responses["n"].where(responses["site"] != "S01", 3))
     u = unit("verwaltung", "S01")
@@ -188,7 +183,7 @@ def test_mentions_site_page_renders(unit):
 # Tables and sections
 
 
-def test_item_table_site_vs_all(unit, tables):  # noqa: F811
+def test_item_table_site_vs_all(unit, tables):
     u = unit("individual", "S01")
     table = u.codebook.item_tables_of("anlaufstelle")[0]
     out = plots.render_item_table(u, table)

@@ -6,11 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import PHASE
 
 from thinka import stitch
 from thinka.codebook import load_codebook, load_phase
-
-from test_build import PHASE, full_build, make_project, session_build, tree_digest  # noqa: F401 (fixture)
 
 RAW = Path(__file__).resolve().parent.parent / "data" / "raw" / PHASE
 EXTERNAL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|url\(\s*["']?(?:https?:)?//|@import""", re.I)
@@ -149,9 +148,9 @@ def test_site_pages_and_chart_data(report, config_codebook):
 
 
 @pytest.mark.slow
-def test_two_clean_builds_are_byte_identical(full_build, tmp_path_factory):
+def test_two_clean_builds_are_byte_identical(full_build, second_full_build, tree_digest):
     first, _, _ = full_build
-    second, result, _ = session_build(tmp_path_factory, "second")
+    second, result, _ = second_full_build
     assert result.ok, result.summary()
     a, b = tree_digest(first.report), tree_digest(second.report)
     assert a.keys() == b.keys()
