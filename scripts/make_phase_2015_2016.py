@@ -64,13 +64,8 @@ grows towards a small site's level.
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
-import io
-import os
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -80,10 +75,14 @@ sys.path.insert(0, str(ROOT))
 
 from thinka.codebook import Codebook, PhaseConfig, load_codebook, load_phase  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from rawfiles import (  # noqa: E402  (shared with the other phase script)
+    MISSING, MISSING_COUNT, OutFile, assign_by_score, distribute_mentions, expand, missing_cell, next_workday,
+    pick_missing, render, spread_dates, write_atomic,
+)
+
 PHASE = "2015-2016"
 SEED = 20170331  # the report date of the synthetic phase
-MISSING = "9"  # "keine Angabe" of every coded scale
-MISSING_COUNT = "-9"  # "keine Angabe" of the count item besuche
 SYNTHETIC = " [synthetisch]"
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -270,92 +269,8 @@ STATEMENTS: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass(frozen=True)
-class OutFile:
-    """One raw file as an office would export it."""
-
-    instrument: str
-    delimiter: str
-    bom: bool
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
 # ----------------------------------------------------------------------------------------------------------------
-# Generic helpers (pure). The same ideas as scripts/reconstruct_2013_2014.py, kept here so that changing one
-# script never changes the other's files.
-
-
-def expand(vector: tuple[int, ...]) -> list[int]:
-    """(2, 1) -> [1, 1, 2]: the codes 1..k as often as the vector says, best code first."""
-    return [code for code, n in enumerate(vector, start=1) for _ in range(n)]
-
-
-def assign_by_score(codes: list[int], respondents: list[int], score: np.ndarray, rng: np.random.Generator,
-                    noise: float = 1.0) -> dict[int, int]:
-    """Give the sorted codes to respondents ordered by score + noise (highest score gets the first code).
-
-    The multiset of codes is kept exactly, so the total distribution is the target, while respondents with a
-    high latent score (and sites with a favourable tendency) get the better answers more often.
-    """
-    noisy = {r: score[r] + rng.normal(0.0, noise) for r in respondents}
-    ordered = sorted(respondents, key=lambda r: (-noisy[r], r))
-    return dict(zip(ordered, codes, strict=True))
-
-
-def pick_missing(n_missing: int, propensity: np.ndarray, rng: np.random.Generator) -> list[int]:
-    """Respondents who skip an item, drawn without replacement in proportion to their skip propensity."""
-    if n_missing < 0:
-        raise ValueError("a target vector has more answers than there are respondents")
-    if n_missing == 0:
-        return []
-    p = propensity / propensity.sum()
-    return sorted(int(i) for i in rng.choice(len(p), size=n_missing, replace=False, p=p))
-
-
-def missing_cell(site_uses_code: float, rng: np.random.Generator, code: str = MISSING) -> str:
-    """A missing answer as entered: the explicit code or a blank, per the site's data-entry habit."""
-    return code if rng.random() < site_uses_code else ""
-
-
-def is_workday(day: dt.date) -> bool:
-    return day.weekday() < 5 and day not in HOLIDAYS
-
-
-def next_workday(day: dt.date) -> dt.date:
-    """The day itself, or the next workday (questionnaires come back on workdays)."""
-    while not is_workday(day):
-        day += dt.timedelta(1)
-    return day
-
-
-def spread_dates(n: int, start: dt.date, end: dt.date, rng: np.random.Generator, trend: float = 0.0) -> list[dt.date]:
-    """n workdays in [start, end]; trend > 0 makes later dates more frequent."""
-    days = [start + dt.timedelta(d) for d in range((end - start).days + 1)]
-    days = [d for d in days if is_workday(d)]
-    w = np.linspace(1.0, 1.0 + trend, len(days))
-    idx = rng.choice(len(days), size=n, replace=True, p=w / w.sum())
-    return sorted(days[int(i)] for i in idx)
-
-
-def distribute_mentions(counts: dict[str, int], per_respondent: list[int], affinity: np.ndarray) -> list[set[str]]:
-    """Assign every mention to a respondent, each option at most once per respondent, totals exact.
-
-    Options are handled from the most to the least frequent; each goes to the respondents with the most free
-    slots first (which keeps the assignment feasible), among them to those whose site likes the option most.
-    """
-    names = list(counts)
-    free = list(per_respondent)
-    chosen: list[set[str]] = [set() for _ in per_respondent]
-    for opt in sorted(names, key=lambda o: (-counts[o], names.index(o))):
-        j = names.index(opt)
-        candidates = sorted((r for r in range(len(free)) if free[r] > 0), key=lambda r: (-free[r], -affinity[r, j], r))
-        if len(candidates) < counts[opt]:
-            raise RuntimeError(f"cannot place {counts[opt]} mentions of {opt}")
-        for r in candidates[: counts[opt]]:
-            chosen[r].add(opt)
-            free[r] -= 1
-    return chosen
+# Generic helpers of this phase (pure); the ones both phase scripts use live in scripts/rawfiles.py.
 
 
 def site_sequence(sizes: dict[str, int], allowed: tuple[str, ...]) -> list[str]:
@@ -401,9 +316,9 @@ def build_expertenfragebogen(config: PhaseConfig, codebook: Codebook, rng: np.ra
     latent = np.array([site_effect[s] for s in resp_sites]) + rng.normal(0.0, 0.8, n)
     skip = rng.gamma(1.0, 1.0, n) + 0.05  # a few respondents skip much more often than others
     # Each site filled in its questionnaires at or shortly after one steering-group meeting.
-    meeting_days = spread_dates(len(sites), inst.field_start, inst.field_end - dt.timedelta(14), rng)
+    meeting_days = spread_dates(len(sites), inst.field_start, inst.field_end - dt.timedelta(14), rng, HOLIDAYS)
     meeting = {sites[int(i)]: d for i, d in zip(rng.permutation(len(sites)), meeting_days, strict=True)}
-    dates = [next_workday(meeting[s] + dt.timedelta(int(rng.choice([0, 0, 0, 1, 2, 7, 9])))) for s in resp_sites]
+    dates = [next_workday(meeting[s] + dt.timedelta(int(rng.choice([0, 0, 0, 1, 2, 7, 9]))), HOLIDAYS) for s in resp_sites]
 
     cells: dict[str, list[str]] = {}
     for item in items:
@@ -466,7 +381,7 @@ def build_einzelfallfragebogen(config: PhaseConfig, codebook: Codebook, rng: np.
     late = [r for r in range(n) if resp_sites[r] == "S12"]
     rest = [r for r in range(n) if resp_sites[r] != "S12"]
     for group, start in ((rest, inst.field_start), (late, dt.date(2016, 1, 1))):
-        drawn = spread_dates(len(group), start, inst.field_end, rng, trend=1.0)
+        drawn = spread_dates(len(group), start, inst.field_end, rng, HOLIDAYS, trend=1.0)
         for r, i in zip(group, rng.permutation(len(group)), strict=True):
             dates[r] = drawn[int(i)]
     habit = [site_code_habit[s] for s in resp_sites]
@@ -564,7 +479,7 @@ def build_experteninterviews(config: PhaseConfig, codebook: Codebook, rng: np.ra
     iv_sites = [s for s, k in zip(order, INTERVIEWS_PER_SITE, strict=True) for _ in range(k)]
     partners = [INTERVIEW_PARTNERS[int(i)] for i in rng.permutation(len(INTERVIEW_PARTNERS))]
     n = len(iv_sites)
-    inner = spread_dates(n - 2, INTERVIEW_FIRST + dt.timedelta(1), INTERVIEW_LAST - dt.timedelta(1), rng)
+    inner = spread_dates(n - 2, INTERVIEW_FIRST + dt.timedelta(1), INTERVIEW_LAST - dt.timedelta(1), rng, HOLIDAYS)
     dates = [[INTERVIEW_FIRST, *inner, INTERVIEW_LAST][int(i)] for i in rng.permutation(n)]
     lo, hi = INTERVIEW_MINUTES
     minutes = [int(np.clip(round_half_up(m), lo, hi)) for m in rng.normal(INTERVIEW_MEAN_MINUTES, 11.0, n)]
@@ -598,27 +513,6 @@ def synthesise(config: PhaseConfig, codebook: Codebook, seed: int = SEED) -> lis
 
 # ----------------------------------------------------------------------------------------------------------------
 # Output
-
-
-def render(out: OutFile) -> bytes:
-    buf = io.StringIO()
-    writer = csv.writer(buf, delimiter=out.delimiter, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(out.header)
-    writer.writerows(out.rows)
-    return (b"\xef\xbb\xbf" if out.bom else b"") + buf.getvalue().encode("utf-8")
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
