@@ -156,14 +156,19 @@ def restrict_tables(
 
 
 def restrict_comparison(tables: dict[str, pd.DataFrame], site: str) -> dict[str, pd.DataFrame]:
-    """The comparison tables a site page (or the overall unit) shows: its own rows and the total's."""
+    """The comparison tables a site page (or the overall unit) shows: values and changes of the site and of the
+    total, the site's own running-statistics series, and the full item and site lists (for the notices)."""
     out = {}
     for name in COMPARISON_TABLES:
-        if name in tables:
-            keep_all = name != "comparison_series"
-            out[name] = _rows_of_site(tables[name], site, with_all=keep_all) if name != "comparison_sites" \
-                else tables[name]
-    return {name: df.reset_index(drop=True) for name, df in sorted(out.items())}
+        if name not in tables:
+            continue
+        df = tables[name]
+        if name == "comparison_series":
+            df = _rows_of_site(df, site, with_all=False)
+        elif name != "comparison_sites":
+            df = _rows_of_site(df, site, with_all=True)
+        out[name] = df.reset_index(drop=True)
+    return dict(sorted(out.items()))
 
 
 def load_comparison(phase: str, site: str, root: str | Path | None = None) -> Unit:

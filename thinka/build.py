@@ -55,8 +55,6 @@ class Unit:
         return f"{self.dimension}-{self.site}"
 
 
-
-
 def unit_kinds(config, codebook) -> list[str]:
     """The codebook's dimensions, then the comparison with the previous phase if phase.yaml names one."""
     return [*(d.id for d in codebook.dimensions), *([COMPARISON] if config.previous_phase else [])]

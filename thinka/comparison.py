@@ -50,6 +50,12 @@ def phase_label(phase: str) -> str:
     return f"{first}–{last}" if sep and first.isdigit() and last.isdigit() else phase
 
 
+def phase_words(config: PhaseConfig) -> dict[str, str]:
+    """The placeholders of the comparison wording: {previous}, {current} (phase labels) and {level} ('95')."""
+    level = f"{config.comparison_level * 100:g}".replace(".", ",")
+    return {"previous": phase_label(config.previous_phase or ""), "current": phase_label(config.phase), "level": level}
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Items
 
@@ -190,6 +196,11 @@ def _mean_rows(tables, config, codebook, item_id, sites, level) -> list[dict]:
 ROWS = {SHARE: _share_rows, MENTIONS: _mention_rows, MEAN: _mean_rows}
 
 
+def _hide(row: dict, reason: str) -> None:
+    """A value row that is not shown for `reason`: no value, no interval."""
+    row.update(reason=reason, shown=False, value=np.nan, k=np.nan, ci_low=np.nan, ci_high=np.nan)
+
+
 def _applicable(config: PhaseConfig, instrument: str, site: str) -> bool:
     return site == ALL_SITES or site in config.allowed_sites(instrument)
 
@@ -205,15 +216,15 @@ def phase_values(tables: Mapping[str, pd.DataFrame], config: PhaseConfig, codebo
         for row in ROWS[rec["measure"]](tables, config, codebook, item_id, own, level):
             site = row["site"]
             if site != ALL_SITES and not _applicable(config, instrument, site):
-                row.update(reason="not_applicable", shown=False, value=np.nan, k=np.nan, ci_low=np.nan, ci_high=np.nan)
+                _hide(row, "not_applicable")
             elif site != ALL_SITES and item_id not in per_site and row["shown"]:
-                row.update(reason=NOT_PUBLISHED, shown=False, value=np.nan, k=np.nan, ci_low=np.nan, ci_high=np.nan)
+                _hide(row, NOT_PUBLISHED)
             rows.append(row)
         options = [(o.column, o.label) for o in codebook.items[item_id].options] or [("", "")]
         for site in all_sites:
             if site not in own:
-                rows.extend({**_value_row(config.phase, item_id, o, label, site, np.nan, np.nan, np.nan, level,
-                                          NOT_IN_PHASE), "n": np.nan} for o, label in options)
+                rows.extend(_value_row(config.phase, item_id, o, label, site, np.nan, np.nan, np.nan, level,
+                                       NOT_IN_PHASE) for o, label in options)
     frame = pd.DataFrame(rows)
     if "variance" not in frame.columns:
         frame["variance"] = np.nan

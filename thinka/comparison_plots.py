@@ -21,8 +21,10 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from thinka import ALL_SITES, api, wording  # noqa: E402
-from thinka.comparison import phase_label  # noqa: E402
-from thinka.plots import STYLE, WIDTH_IN, _quarter_label, _table, fmt_n, fmt_number, fmt_pct, png_bytes  # noqa: E402
+from thinka.comparison import phase_words  # noqa: E402
+from thinka.plots import (  # noqa: E402
+    STYLE, WIDTH_IN, _quarter_label, _table, fmt_n, fmt_number, fmt_pct, png_bytes, round_half_up,
+)
 
 PREVIOUS_COLOUR = "#9a9a9a"
 CURRENT_COLOUR = sns.color_palette("colorblind")[0]
@@ -33,9 +35,7 @@ def _words(unit: api.Unit) -> dict:
 
 
 def _phases(unit: api.Unit) -> dict[str, str]:
-    level = f"{unit.config.comparison_level * 100:g}".replace(".", ",")
-    return {"previous": phase_label(unit.config.previous_phase), "current": phase_label(unit.config.phase),
-            "level": level}
+    return phase_words(unit.config)
 
 
 def _p(text: str, css: str = "hinweis vergleich-hinweis") -> str:
@@ -86,8 +86,10 @@ def comparison_rows(unit: api.Unit, dimension: str, site: str) -> pd.DataFrame:
 
 
 def fmt_signed(value: float, digits: int = 0) -> str:
-    text = fmt_number(abs(value), digits)
-    return text if text.strip("0,") == "" else ("+" if value > 0 else "−") + text
+    """'+27', '−4', '0' (no sign where the rounded value is zero), German decimal comma."""
+    if round_half_up(abs(value), digits) == 0:
+        return fmt_number(0, digits)
+    return ("+" if value > 0 else "−") + fmt_number(abs(value), digits)
 
 
 def _value(row, side: str) -> str:

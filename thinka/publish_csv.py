@@ -16,6 +16,7 @@ place where cell-level output policy (e.g. neutralising spreadsheet formulas) ap
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -126,7 +127,7 @@ def series_csv(series: pd.DataFrame, site_label) -> pd.DataFrame:
     return out[SERIES_CSV_COLUMNS].reset_index(drop=True)
 
 
-def _site_label_of(config, tables) -> callable:
+def _site_label_of(config, tables) -> Callable[[str], str]:
     from thinka import api
 
     names = dict(zip(tables["comparison_sites"]["site"], tables["comparison_sites"]["name"])) \

@@ -398,12 +398,10 @@ def disclosure_paragraphs(config) -> list[str]:
 
 def comparison_methods(config) -> str:
     """The methods note's account of the change rule, in the wording of thinka.wording (comparison)."""
-    from thinka.comparison import phase_label
+    from thinka.comparison import phase_words
     from thinka.wording import words
 
-    w = words(config)["comparison"]
-    level = f"{config.comparison_level * 100:g}".replace(".", ",")
-    fmt = {"previous": phase_label(config.previous_phase), "current": phase_label(config.phase), "level": level}
+    w, fmt = words(config)["comparison"], phase_words(config)
     return (f'<h2 id="vergleich-methode">{esc(w["methods_heading"].format(**fmt))}</h2>'
             f'<p>{esc(w["methods"].format(**fmt))}</p><p>{esc(w["methods_sites"].format(**fmt))}</p>')
 
