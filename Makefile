@@ -3,6 +3,8 @@
 #                 phase 2015-2016 with its comparison to 2013-2014; `make report PHASE=2013-2014` builds the first
 #   make test     runs the whole test suite (creates .venv first if missing)
 PHASE   ?= 2015-2016
+# The phase with a printed edition to compare against (`make compare`).
+PRINTED ?= 2013-2014
 PYTHON  ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
@@ -29,7 +31,7 @@ process: $(STAMP)
 	$(BIN)/thinka process --phase $(PHASE)
 
 compare: $(STAMP)
-	$(BIN)/thinka compare --phase $(PHASE)
+	$(BIN)/thinka compare --phase $(PRINTED)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
