@@ -299,6 +299,9 @@ def test_overall_comparison_page(compared):
     assert "Nicht mehr dabei: Standort 07 (Platzhalter)" in page and "Neu hinzugekommen: Standort 12" in page
     assert page.count("<td class=\"zahl\">gestiegen</td>") == 1 and page.count("<td class=\"zahl\">gesunken</td>") == 1
     assert re.search(r"alt=\"Punktdiagramm[^\"]+\"", page)
+    label = unit.codebook.instruments[unit.codebook.instrument_of_kind("running_statistics")].label
+    assert f"<h2>{label} über beide Förderphasen</h2>" in page and f"Daten: {label} der Standorte" in page
+    assert f"Liniendiagramm „{label}“ je Quartal" in page and "<th>Quartal</th>" in page
 
 
 def test_site_pages_compare_only_what_both_phases_show(compared):

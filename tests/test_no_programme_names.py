@@ -29,6 +29,10 @@ THINKA_VOCABULARY = {
     "interviews": "instrument kind, section content, processed table and fact family (ThINKA: a section id)",
     "segment": "interview role and column of the processed interview tables (ThINKA: a column name)",
 }
+# Ordinary German words that happen to stand in an instrument label too; the wording may use them.
+GENERIC_LABEL_WORDS = {
+    "Befragung": "the report's plain word for a survey (NRW: 'Befragung der Kooperationspartner')",
+}
 WORD = re.compile(r"[A-Za-z0-9_-]+")
 
 
@@ -100,6 +104,22 @@ def f(df, c):
     return df["thema"], key, pattern, html, ok
 '''
     assert names_in_literals(source, names) == [(4, "partnertyp"), (5, "dauer_mean"), (6, "standort"), (8, "thema")]
+
+
+def label_words(path: Path) -> set[str]:
+    """The longer words of the instrument labels a programme chose ('Projektstatistik', 'Fallstatistik')."""
+    cb = yaml.safe_load(path.read_text(encoding="utf-8"))
+    words = {w for spec in cb["instruments"].values() for w in re.findall(r"\w{6,}", spec.get("label", ""))}
+    return words - set(GENERIC_LABEL_WORDS)
+
+
+@pytest.mark.parametrize("programme", sorted(CODEBOOKS))
+def test_no_instrument_name_in_thinka_wording(programme):
+    """thinka's default words name an instrument through its label ({instrument}), never by a programme's word."""
+    text = (PACKAGE / "templates" / "wording.de.yaml").read_text(encoding="utf-8")
+    found = sorted(w for w in label_words(CODEBOOKS[programme]) if re.search(rf"\b{w}\b", text))
+    assert "Projektstatistik" in label_words(CODEBOOKS["ThINKA 2013-2014"])
+    assert not found, f"Words of the {programme} instrument labels in thinka/templates/wording.de.yaml: {found}"
 
 
 @pytest.mark.parametrize("programme", sorted(CODEBOOKS))

@@ -207,7 +207,10 @@ def test_running_statistics_table_and_chart(unit):
     total = wide[wide["quarter"] == "total"]["beratungen"].iloc[0]
     assert f"<td class=\"zahl\">{plots.fmt_number(total)}</td>" in out
     assert "<td>Q1 2013</td>" in out and '<tr class="summe"><td>Gesamt</td>' in out
-    assert "Projektstatistik im Förderzeitraum je Standort" in out and _png(out).startswith(b"\x89PNG")
+    label = u.codebook.instruments[u.codebook.instrument_of_kind("running_statistics")].label
+    assert f"{label} im Förderzeitraum je Standort</caption>" in out and _png(out).startswith(b"\x89PNG")
+    assert f"<caption>{label} je Quartal – {api.ALL_SITES_LABEL}</caption>" in out
+    assert f"Daten: {label} der Standorte" in out and f"Säulendiagramm „{label}“ je Quartal: Q1 2013:" in _alt(out)
     site_out = plots.render_running_statistics(unit("individual", "S02"))
     assert "je Standort" not in site_out and "Standort 02 (Platzhalter)" in site_out
 
@@ -216,8 +219,11 @@ def test_interviews_grouped_and_escaped(unit):
     out = plots.render_interviews(unit("sozialraum", ALL_SITES))
     assert "&lt;zitiert&gt; [rekonstruiert]" in out and "<zitiert>" not in out
     assert '<h4 class="interview-thema">' in out and "Kommunale Akteure" in out
-    site = plots.render_interviews(unit("sozialraum", "S01"))
+    site_unit = unit("sozialraum", "S01")
+    site = plots.render_interviews(site_unit)
     assert "nur standortübergreifend" in site and "Kommunale Akteure" not in site and "<q>" not in site
+    label = site_unit.codebook.instruments[site_unit.codebook.instrument_of_kind("interviews")].label
+    assert f"„{label}“ wird nur standortübergreifend ausgewertet" in site
 
 
 def test_sections_follow_the_codebook(unit):

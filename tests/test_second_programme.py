@@ -83,6 +83,21 @@ def test_validate_process_facts_and_texts(nrw, capsys):
     assert check_texts(nrw.texts, facts) == []
 
 
+def test_its_running_statistics_carry_its_own_instrument_name(nrw):
+    """thinka prints no instrument name of its own: captions, alt text and source name the codebook's label."""
+    from thinka import plots, stitch
+
+    process_phase(nrw)
+    config, codebook = load_phase(nrw.config), load_codebook(nrw.codebook)
+    dimension = next(s.dimension for s in codebook.sections if s.content == "running_statistics")
+    out = plots.render_running_statistics(api.load_unit(PHASE, dimension, ALL_SITES, root=nrw.root))
+    assert "<caption>Fallstatistik je Quartal – Alle Standorte</caption>" in out
+    assert "Daten: Fallstatistik der Standorte" in out and "Säulendiagramm „Fallstatistik“ je Quartal" in out
+    assert "Projektstatistik" not in out
+    # no interview instrument: the methods note says nothing about interviews
+    assert not any("Interview" in p for p in stitch.disclosure_paragraphs(config, codebook))
+
+
 @pytest.mark.slow
 def test_builds_its_full_datenreport_from_its_own_folder(nrw, monkeypatch, capsys):
     """The documented command, run inside the project folder: `thinka build`."""
@@ -97,5 +112,6 @@ def test_builds_its_full_datenreport_from_its_own_folder(nrw, monkeypatch, capsy
     assert [f'id="schaubild-{i}"' in html for i in range(1, 6)] == [True] * 5
     assert "Kapitel A – Ziele und Vorgehen des Modellprojekts" in html and "Fallmanagement für Zugewanderte" in html
     assert "ThINKA" not in html  # nothing of the first programme leaks into the second one's report
+    assert "Projektstatistik" not in html and "Experteninterview" not in html and "Fallstatistik je Quartal" in html
     assert "Mülheim an der Ruhr" in (report / "standorte" / "K01.html").read_text(encoding="utf-8")
     assert cli.main(["audit"]) == 0, capsys.readouterr()  # its own disclosure rules hold in its published outputs

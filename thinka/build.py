@@ -23,11 +23,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Iterable
 
-from thinka import ALL_SITES, COMPARISON, __version__
+from thinka import COMPARISON, __version__
 from thinka.errors import ThinkaError
 from thinka.paths import PhasePaths
-
-ENGINES = ("nbconvert", "quarto")
+from thinka.renderers import DEFAULT_ENGINE, get_renderer
+from thinka.units import Unit, api_units, plan_units
 KERNEL_NAME = "python3"
 MAX_WORKERS = 3  # measured: 2-3 workers beat more on 2-core machines (kernel start-up contends for CPU)
 CACHE_VERSION = 1
@@ -41,38 +41,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Units
-
-
-@dataclass(frozen=True, order=True)
-class Unit:
-    dimension: str
-    site: str
-
-    @property
-    def name(self) -> str:
-        """File stem of the unit's executed notebook, e.g. 'sozialraum-S01', 'verwaltung-all'."""
-        return f"{self.dimension}-{self.site}"
-
-
-def unit_kinds(config, codebook) -> list[str]:
-    """The codebook's dimensions, then the comparison with the previous phase if phase.yaml names one."""
-    return [*(d.id for d in codebook.dimensions), *([COMPARISON] if config.previous_phase else [])]
-
-
-def plan_units(config, codebook, sites: Iterable[str] | None = None) -> list[Unit]:
-    """Units in report order: per dimension (and the comparison), `all` first, then the sites in phase.yaml order."""
-    wanted = [ALL_SITES, *config.site_codes]
-    if sites is not None:
-        sites = list(dict.fromkeys(sites))
-        unknown = [s for s in sites if s not in wanted]
-        if unknown:
-            raise ThinkaError(
-                f"Unknown site(s) {', '.join(unknown)}; known: {', '.join(wanted)}.",
-                hint="Site codes are listed in phase.yaml under `sites`.",
-            )
-        wanted = [s for s in wanted if s in sites]
-    return [Unit(kind, s) for kind in unit_kinds(config, codebook) for s in wanted]
+# Units (thinka.units: what a unit is; here: how it is executed)
 
 
 def unit_parameters(paths: PhasePaths, unit: Unit) -> dict[str, Any]:
@@ -243,22 +212,6 @@ def _process(paths: PhasePaths) -> None:
     process_phase(paths)
 
 
-def api_units(paths: PhasePaths, config, codebook, units: Iterable[Unit]) -> dict[Unit, Any]:
-    """thinka.api.Unit bundles for `units`, from one read of the processed tables (not one read per unit)."""
-    from thinka import api
-
-    tables = api.load_tables(paths.phase, root=paths.root)
-    out = {}
-    for u in units:
-        name = api.ALL_SITES_LABEL if u.site == ALL_SITES else config.site(u.site).name
-        if u.dimension == COMPARISON:
-            restricted = api.restrict_comparison(tables, u.site)
-        else:
-            restricted = api.restrict_tables(tables, config, codebook, u.dimension, u.site)
-        out[u] = api.Unit(paths.phase, u.dimension, u.site, name, paths, config, codebook, restricted)
-    return out
-
-
 def _fingerprints(paths: PhasePaths, config, codebook, units: list[Unit]) -> dict[str, str]:
     """unit name -> thinka.api.unit_fingerprint: a hash of exactly what the unit's notebook reads."""
     from thinka import api
@@ -415,15 +368,6 @@ def run_units(paths: PhasePaths, units: list[Unit], notebooks: dict[str, Path], 
 # The build
 
 
-def _check_engine(engine: str) -> None:
-    if engine not in ENGINES:
-        raise ThinkaError(f"Unknown engine {engine!r}; choose one of {', '.join(ENGINES)}.")
-    if engine == "quarto":
-        from thinka.quarto import require_quarto
-
-        require_quarto()
-
-
 PACKAGE_NOTEBOOK = PACKAGE_DIR / "notebooks" / "dimension.ipynb"
 """The parameterised notebook thinka ships for every dimension (papermill sets `dimension`)."""
 COMPARISON_NOTEBOOK = PACKAGE_DIR / "notebooks" / "comparison.ipynb"
@@ -468,13 +412,13 @@ def _report_complete(paths: PhasePaths, pdf: bool) -> bool:
 
 
 def build_phase(paths: PhasePaths, *, sites: Iterable[str] | None = None, jobs: int | None = None,
-                engine: str = "nbconvert", progress: bool = True, pdf: bool = True,
+                engine: str = DEFAULT_ENGINE, progress: bool = True, pdf: bool = True,
                 pdf_variant: str | None = None) -> BuildResult:
     """Process the data, execute stale units, and (if every unit succeeded) publish report/<phase>/."""
     from thinka.codebook import load_codebook, load_phase
 
     started = time.perf_counter()
-    _check_engine(engine)
+    get_renderer(engine).check()  # an unknown engine or a missing tool stops the build before any unit runs
     if jobs is not None and jobs < 1:
         raise ThinkaError(f"--jobs must be at least 1, got {jobs}.")
     config, codebook = load_phase(paths.config), load_codebook(paths.codebook)
@@ -559,23 +503,19 @@ def _pdf_variant(config, requested: str | None) -> str:
 
 
 def publish_report(paths: PhasePaths, notebooks: dict[tuple[str, str], Path], *, code_hash: str,
-                   engine: str = "nbconvert", pdf: bool = True, pdf_variant: str | None = None) -> list[Path]:
-    """Stitch (and print) into a temporary folder beside report/<phase>/, then swap it in.
+                   engine: str = DEFAULT_ENGINE, pdf: bool = True, pdf_variant: str | None = None) -> list[Path]:
+    """Render with the engine's renderer (thinka.renderers) and print into a temporary folder beside
+    report/<phase>/, then swap it in.
 
     The swap is the very last step: whatever fails before it (stitching, chart CSVs, Quarto, the PDF) leaves the
     last good report/<phase>/ as it was and removes the temporary folder."""
-    from thinka.stitch import stitch_phase
-
+    renderer = get_renderer(engine)
     target = _report_folder(paths)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.parent / f".{target.name}.new-{os.getpid()}"
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        written = stitch_phase(paths, tmp, notebooks, code_hash=code_hash)
-        if engine == "quarto":
-            from thinka.quarto import render_merged_with_quarto
-
-            written.extend(render_merged_with_quarto(paths, tmp, notebooks))
+        written = renderer.render(paths, tmp, notebooks, code_hash=code_hash)
         if pdf:
             from thinka.pdf import write_pdf
 

@@ -241,6 +241,8 @@ def cmd_audit(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from thinka.renderers import DEFAULT_ENGINE, RENDERERS
+
     parser = argparse.ArgumentParser(
         prog="thinka",
         description="Validate, process and publish the monitoring Datenreport of a funding phase (Förderphase).",
@@ -282,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", parents=[common], help="run the notebooks per site and stitch report/<phase>/ (HTML and PDF)")
     p.add_argument("--sites", help="comma-separated site codes to build (default: all sites)")
     p.add_argument("--jobs", type=int, default=None, help="parallel notebook processes (default: up to 3, one per core)")
-    p.add_argument("--engine", choices=["nbconvert", "quarto"], default="nbconvert", help="how to render (quarto needs a `quarto` on PATH)")
+    p.add_argument("--engine", choices=list(RENDERERS), default=DEFAULT_ENGINE, help="how to render (quarto needs a `quarto` on PATH)")
     p.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     p.add_argument("--pdf-variant", help="pdf/ua-1 (accessible, the default) or pdf/a-3a / pdf/a-2a (archiving, tagged); "
                    "default: report.pdf_variant of the configuration")

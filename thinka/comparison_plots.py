@@ -20,10 +20,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from thinka import ALL_SITES, api, wording  # noqa: E402
+from thinka import api, wording  # noqa: E402
 from thinka.comparison import phase_words  # noqa: E402
 from thinka.plots import (  # noqa: E402
-    STYLE, WIDTH_IN, _quarter_label, _table, fmt_n, fmt_number, fmt_pct, png_bytes, round_half_up,
+    STYLE, WIDTH_IN, _instrument_label, _quarter_label, _table, fmt_n, fmt_number, fmt_pct, png_bytes, round_half_up,
 )
 
 PREVIOUS_COLOUR = "#9a9a9a"
@@ -107,16 +107,16 @@ def _n(row, side: str) -> str:
 def _difference(row, unit: api.Unit) -> tuple[str, str, str]:
     if row.reason:
         return wording.HIDDEN, wording.HIDDEN, wording.HIDDEN
-    digits = 1 if row.measure == "mean" else 0
-    interval = f"{fmt_signed(row.ci_low, digits)} bis {fmt_signed(row.ci_high, digits)}"
-    return fmt_signed(row.diff, digits), interval, _words(unit)["verdicts"][row.verdict]
+    digits, w = 1 if row.measure == "mean" else 0, _words(unit)
+    interval = w["interval_range"].format(low=fmt_signed(row.ci_low, digits), high=fmt_signed(row.ci_high, digits))
+    return fmt_signed(row.diff, digits), interval, w["verdicts"][row.verdict]
 
 
 # ----------------------------------------------------------------------------------------------------------------
 # Charts
 
 
-def dot_figure(rows: pd.DataFrame, previous: str, current: str):
+def dot_figure(rows: pd.DataFrame, previous: str, current: str, xlabel: str):
     """Per row a grey dot (previous phase) and a blue dot (current), each with its interval; rows top to bottom."""
     n = len(rows)
     fig, ax = plt.subplots(figsize=(WIDTH_IN, 0.9 + 0.42 * n), layout="constrained")
@@ -130,7 +130,7 @@ def dot_figure(rows: pd.DataFrame, previous: str, current: str):
                         markersize=5, capsize=2, linewidth=1)
     ax.set_yticks(ys, [_wrap(r.label) for r in rows.itertuples()], fontsize=8)
     ax.set_xlim(-2, 102)  # a dot at 0 or 100 % stays whole
-    ax.set_xlabel("Prozent", fontsize=8)
+    ax.set_xlabel(xlabel, fontsize=8)
     ax.grid(axis="x", color="#dddddd", linewidth=0.6)
     ax.set_axisbelow(True)
     handles = [plt.Line2D([], [], marker="o", linestyle="", color=c, label=p)
@@ -157,10 +157,12 @@ def _figure_html(unit: api.Unit, rows: pd.DataFrame, dimension) -> str:
     if drawn.empty:
         return ""
     with plt.rc_context(STYLE):
-        png = png_bytes(dot_figure(drawn, ph["previous"], ph["current"]))
+        png = png_bytes(dot_figure(drawn, ph["previous"], ph["current"], w["figure_xlabel"]))
     alt = w["figure_alt"].format(**ph) + " " + " ".join(
-        f"{r.label}: {fmt_pct(r.value_previous)} (N={fmt_n(r.n_previous)}) und {fmt_pct(r.value_current)} "
-        f"(N={fmt_n(r.n_current)}), {w['verdicts'][r.verdict]}." for r in drawn.itertuples())
+        w["figure_alt_row"].format(label=r.label, previous=fmt_pct(r.value_previous), n_previous=fmt_n(r.n_previous),
+                                   current=fmt_pct(r.value_current), n_current=fmt_n(r.n_current),
+                                   verdict=w["verdicts"][r.verdict])
+        for r in drawn.itertuples())
     anchor = f"vergleich-{dimension.id}" + ("" if not unit.is_site else f"-{unit.site}")
     caption = w["figure_caption"].format(dimension=dimension.label, **ph)
     return (f'<figure class="schaubild vergleich" id="{html.escape(anchor)}">'
@@ -176,8 +178,8 @@ def _figure_html(unit: api.Unit, rows: pd.DataFrame, dimension) -> str:
 def _table_html(unit: api.Unit, rows: pd.DataFrame, dimension) -> str:
     w, ph = _words(unit), _phases(unit)
     h = w["headers"]
-    headers = [h["item"], h["counted"], f"{ph['previous']} (N)", f"{ph['current']} (N)", h["difference"],
-               h["interval"].format(**ph), h["verdict"]]
+    headers = [h["item"], h["counted"], w["phase_n"].format(phase=ph["previous"]),
+               w["phase_n"].format(phase=ph["current"]), h["difference"], h["interval"].format(**ph), h["verdict"]]
     body, notes, previous_item = [], [], None
     for row in rows.itertuples():
         # the options of a multiple-response item follow each other: the wording once, then only the options
@@ -194,7 +196,8 @@ def _table_html(unit: api.Unit, rows: pd.DataFrame, dimension) -> str:
     hidden = sorted({r.reason for r in rows.itertuples() if r.reason})
     reasons = [_reason_note(unit, r) for r in hidden]
     note_html += "".join(_p(text, "anmerkung") for text in dict.fromkeys(r for r in reasons if r))
-    unit_note = _p(f"{h['difference']}: {w['unit_points']} ({w['mean_label']}: Anzahl)", "quelle")
+    unit_note = _p(w["unit_note"].format(difference=h["difference"], points=w["unit_points"], mean=w["mean_label"]),
+                   "quelle")
     return f'<div class="item-tabelle vergleich-tabelle">{_table(headers, body, "itemtabelle", caption, numeric_from=2)}' \
            f"{unit_note}{note_html}</div>"
 
@@ -290,13 +293,14 @@ def render_series(unit: api.Unit) -> str:
     wide = frame.pivot_table(index="quarter", columns="measure", values="value", aggfunc="sum").reindex(quarters)
     rows = [[_quarter_label(q), *(fmt_n(wide.loc[q, m]) if pd.notna(wide.loc[q, m]) else wording.HIDDEN
                                   for m in measures)] for q in quarters]
-    fmt = {"first": _quarter_label(quarters[0]), "last": _quarter_label(quarters[-1]), "site": unit.site_name, **ph}
+    fmt = {"first": _quarter_label(quarters[0]), "last": _quarter_label(quarters[-1]), "site": unit.site_name,
+           "instrument": _instrument_label(unit, "running_statistics"), **ph}
     alt = w["series_alt"].format(**fmt)
-    table = _table(["Quartal", *labels.values()], rows, "laufende-statistik", w["series_caption"].format(**fmt))
-    return (f"<h2>{html.escape(w['series_heading'])}</h2>"
+    table = _table([w["series_quarter"], *labels.values()], rows, "laufende-statistik", w["series_caption"].format(**fmt))
+    return (f"<h2>{html.escape(w['series_heading'].format(**fmt))}</h2>"
             f'<figure class="laufende-statistik-grafik"><img src="data:image/png;base64,'
             f'{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt, quote=True)}">'
-            f'<p class="quelle">{html.escape(w["series_source"])}</p></figure>'
+            f'<p class="quelle">{html.escape(w["series_source"].format(**fmt))}</p></figure>'
             f'<details class="laufende-statistik-reihe"><summary>{html.escape(w["series_caption"].format(**fmt))}'
             f"</summary>{table}</details>")
 

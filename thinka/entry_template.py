@@ -213,7 +213,7 @@ def _cell_text(value) -> str:
 
 def _strip_labels(frame: pd.DataFrame, labels: dict[str, dict[str, str]], sheet_name: str, out: list) -> pd.DataFrame:
     """'1 = label' → '1'; a label that is not its code's label is reported (the code may have been retyped)."""
-    from thinka.validate import Violation
+    from thinka.violations import Violation
 
     frame = frame.copy()
     for column, by_code in labels.items():

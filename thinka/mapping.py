@@ -43,7 +43,7 @@ import pandas as pd
 from thinka.codebook import Codebook, _Reader
 from thinka.errors import ConfigError
 from thinka.io import RawTable
-from thinka.validate import Violation
+from thinka.violations import Violation
 
 TOP_KEYS = ("source", "by", "label_code", "columns", "sets", "dates", "codes", "missing", "ignore", "incomplete")
 SET_KEYS = ("item", "pattern", "regex", "start", "options", "blank")

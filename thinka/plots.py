@@ -2,7 +2,8 @@
 
 Charts are PNG bytes embedded as data URIs, so a report page needs no network and no scripts. The bytes are
 deterministic: fixed size and dpi, the Agg backend, DejaVu Sans and no software/date metadata in the file.
-Everything a reader sees is German: labels come from the codebook, numbers in German format (82 %, 2,2, 1.457).
+Everything a reader sees is German: labels come from the codebook, the words around them from thinka.wording
+(templates/wording.de.yaml), numbers in German format (82 %, 2,2, 1.457).
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ WIDTH_IN = 8.0
 HIDE_BELOW_PCT = 4  # segment labels of narrower segments would not fit
 # Marks after DIN 55301 (thinka.wording): "." not shown, "x" not applicable, "–" exactly zero.
 HIDDEN, NOT_APPLICABLE, ZERO = wording.HIDDEN, wording.NOT_APPLICABLE, wording.ZERO
-SOURCE = "Daten: eigene Erhebung, Grafik: eigene Darstellung"
 STYLE = {
     "font.family": "DejaVu Sans",
     "font.size": 9,
@@ -240,8 +240,8 @@ def n_text(df: pd.DataFrame, unit: api.Unit) -> str:
     """'N=44' or, on a site page, 'N=7 (Standort), N=44 (alle Standorte)'; per series where the N differ."""
     if not unit.is_site or unit.site not in set(df["site"]):
         return ", ".join(_n_parts(df, ALL_SITES, None, unit))
-    return ", ".join([*_n_parts(df, unit.site, "Standort", unit),
-                      *_n_parts(df, ALL_SITES, "alle Standorte", unit)])
+    w = wording.words(unit.config)["charts"]
+    return ", ".join([*_n_parts(df, unit.site, w["n_site"], unit), *_n_parts(df, ALL_SITES, w["n_all"], unit)])
 
 
 def notes(df: pd.DataFrame, unit: api.Unit) -> list[str]:
@@ -256,17 +256,20 @@ def _bar_description(part: pd.DataFrame, unit: api.Unit, chart: str) -> str:
     shown = part if chart != "mentions" else part[part["pct"].notna()]
     values = ", ".join(f"{r.category} {fmt_pct(r.pct)}" for r in shown.itertuples() if pd.notna(r.pct))
     mean = part["mean"].iloc[0]
-    return values + (f"; Durchschnittsnote {fmt_number(mean, 1)}" if pd.notna(mean) else "")
+    if pd.isna(mean):
+        return values
+    return f"{values}; " + wording.words(unit.config)["charts"]["mean"].format(value=fmt_number(mean, 1))
 
 
 def alt_text(df: pd.DataFrame, schaubild: Schaubild, unit: api.Unit) -> str:
     """German description of the chart and its numbers, for screen readers and the text-only report."""
+    w = wording.words(unit.config)["charts"]
     if schaubild.chart == "mentions":
-        head = f"Balkendiagramm „{schaubild.title}“, Anteil an allen Nennungen in Prozent, nach Häufigkeit sortiert."
+        head = w["alt_mentions"].format(title=schaubild.title)
         parts = [f"{site_label}: {_bar_description(df[df['site'] == site], unit, 'mentions')}."
                  for site, site_label in dict(zip(df["site"], df["site_label"])).items()]
     else:
-        head = f"Gestapeltes Balkendiagramm „{schaubild.title}“, Antworten in Prozent."
+        head = w["alt_stacked"].format(title=schaubild.title)
         parts = []
         for (series, _site), part in _bars(df):
             label = _bar_label(df, series, part["site_label"].iloc[0]).replace("\n", ", ")
@@ -334,11 +337,12 @@ def render_schaubild(unit: api.Unit, number: int) -> str:
         df = df[df["site"] == ALL_SITES].reset_index(drop=True)
     scale = unit.codebook.scale_of(sb.items[0])
     uri = "data:image/png;base64," + base64.b64encode(chart_png(df, sb, scale)).decode("ascii")
-    source = f"{SOURCE}, {n_text(df, unit)}, Angaben in Prozent"
+    w = wording.words(unit.config)
+    source = w["charts"]["source"].format(n=n_text(df, unit))
     if overall_only:
-        source = f"{wording.words(unit.config)['site']['overall_only']}. {source}"
+        source = f"{w['site']['overall_only']}. {source}"
     if sb.scale_note:
-        source += "<br>Bewertungsskala war das Schulnotensystem"
+        source += "<br>" + w["charts"]["grade_scale"]
     note_html = "".join(f'<p class="anmerkung">{html.escape(n)}</p>' for n in notes(df, unit))
     return (
         f'<figure class="schaubild" id="schaubild-{sb.number}">'
@@ -381,14 +385,16 @@ def _n_cell(row: pd.Series, unit) -> str:
 def render_item_table(unit: api.Unit, item_table: ItemTable) -> str:
     """Items without a chart of their own: wording, counted answer(s), N and share; on site pages site vs all."""
     df = api.item_table_data(unit, item_table)
-    headers = ["Aussage", "gezählte Antwort"]
+    w = wording.words(unit.config)["item_table"]
+    h = w["headers"]
+    headers = [h["item"], h["counted"]]
     if site_state(unit, _instrument_of(unit, item_table.items)):
         df = df[df["site"] == ALL_SITES].reset_index(drop=True)
-        headers += ["N (alle Standorte)", "Anteil (alle Standorte)"]
+        headers += [h["n_all"], h["share_all"]]
     elif unit.is_site:
-        headers += ["N (Standort)", "Anteil (Standort)", "N (alle Standorte)", "Anteil (alle Standorte)"]
+        headers += [h["n_site"], h["share_site"], h["n_all"], h["share_all"]]
     else:
-        headers += ["N", "Anteil"]
+        headers += [h["n"], h["share"]]
     rows = []
     for item_id in item_table.items:
         part = df[df["item"] == item_id]
@@ -399,13 +405,13 @@ def render_item_table(unit: api.Unit, item_table: ItemTable) -> str:
     note_df = df.rename(columns={"top": "pct"})
     note_html = "".join(f'<p class="anmerkung">{html.escape(n)}</p>' for n in notes(note_df, unit))
     return (f'<div class="item-tabelle">{_table(headers, rows, "itemtabelle", item_table.title, numeric_from=2)}'
-            f'<p class="quelle">{SOURCE.split(",")[0]}, Anteil = Prozent der gültigen Antworten</p>{note_html}</div>')
+            f'<p class="quelle">{html.escape(w["source"])}</p>{note_html}</div>')
 
 
 def _quarter_label(quarter: str) -> str:
-    """'2013-Q3' → 'Q3 2013'; 'total' → 'Gesamt'."""
+    """'2013-Q3' → 'Q3 2013'; 'total' → thinka.wording running_statistics.total ('Gesamt')."""
     if quarter == "total":
-        return "Gesamt"
+        return wording.words()["running_statistics"]["total"]
     year, q = quarter.split("-")
     return f"{q} {year}"
 
@@ -426,59 +432,73 @@ def running_statistics_figure(df: pd.DataFrame, labels: dict[str, str]):
     return fig
 
 
+def _instrument_label(unit: api.Unit, kind: str) -> str:
+    """The codebook label of the unit's instrument of `kind` ("running_statistics", "interviews")."""
+    iid = unit.codebook.instrument_of_kind(kind)
+    return unit.codebook.instruments[iid].label if iid else ""
+
+
 def render_running_statistics(unit: api.Unit) -> str:
-    """Projektstatistik: table of quarters (with totals) and a chart; the overall unit adds totals per site."""
+    """The running statistics: table of quarters (with totals) and a chart; the overall unit adds totals per site.
+    Its captions name the instrument by its codebook label."""
+    w = wording.words(unit.config)["running_statistics"]
+    label = _instrument_label(unit, "running_statistics")
     df = api.running_statistics(unit)
     if df.empty or len(df.columns) < 2:
-        return '<p class="keine-daten">Für diesen Standort liegt keine Projektstatistik vor.</p>'
+        return f'<p class="keine-daten">{html.escape(w["none"].format(instrument=label))}</p>'
     measures = [c for c in df.columns if c != "quarter"]
     labels = {m: api.measure_label(unit, m) for m in measures}
     body = df[df["quarter"] != "total"]
     total = df[df["quarter"] == "total"]
     rows = [[_quarter_label(r["quarter"]), *(fmt_n(r[m]) for m in measures)] for _, r in body.iterrows()]
-    footer = [["Gesamt", *(fmt_n(r[m]) for m in measures)] for _, r in total.iterrows()]
-    caption = f"Projektstatistik je Quartal – {unit.site_name}"
-    out = [_table(["Quartal", *labels.values()], rows, "laufende-statistik", caption,
+    footer = [[w["total"], *(fmt_n(r[m]) for m in measures)] for _, r in total.iterrows()]
+    caption = w["caption"].format(instrument=label, site=unit.site_name)
+    out = [_table([w["quarter"], *labels.values()], rows, "laufende-statistik", caption,
                   footer=footer[0] if footer else None)]
     with plt.rc_context(STYLE):
         png = png_bytes(running_statistics_figure(df, labels))
-    alt = "Säulendiagramm der Projektstatistik je Quartal: " + "; ".join(
+    values = "; ".join(
         f"{_quarter_label(r['quarter'])}: " + ", ".join(f"{labels[m]} {fmt_n(r[m])}" for m in measures)
-        for _, r in body.iterrows()) + "."
+        for _, r in body.iterrows())
+    alt = w["alt"].format(instrument=label, values=values)
     out.append(f'<figure class="laufende-statistik-grafik"><img src="data:image/png;base64,'
                f'{base64.b64encode(png).decode("ascii")}" alt="{html.escape(alt, quote=True)}">'
-               f'<p class="quelle">Daten: Projektstatistik der Standorte, Grafik: eigene Darstellung</p></figure>')
+               f'<p class="quelle">{html.escape(w["source"].format(instrument=label))}</p></figure>')
     by_site = api.running_statistics_by_site(unit)
     if len(by_site):
         rows = [[r["site_label"], *(fmt_n(r[m]) for m in measures)] for _, r in by_site.iterrows()
                 if r["site"] != ALL_SITES]
         foot = [[api.ALL_SITES_LABEL, *(fmt_n(r[m]) for m in measures)] for _, r in by_site.iterrows()
                 if r["site"] == ALL_SITES]
-        out.append(_table(["Standort", *labels.values()], rows, "laufende-statistik-standorte",
-                          "Projektstatistik im Förderzeitraum je Standort", footer=foot[0] if foot else None))
+        out.append(_table([w["site"], *labels.values()], rows, "laufende-statistik-standorte",
+                          w["by_site_caption"].format(instrument=label), footer=foot[0] if foot else None))
     return f'<div class="laufende-statistik">{"".join(out)}</div>'
 
 
 def render_interviews(unit: api.Unit) -> str:
-    """Experteninterviews: partner types, themes with segment counts, statements grouped by theme — over all sites
+    """The interviews: partner types, themes with segment counts, statements grouped by theme — over all sites
     only: a site has a handful of interviews, so a breakdown by partner type next to the statements would point to
     a single interviewee. A site page says so and gives at most the number of its interviews."""
+    label = _instrument_label(unit, "interviews")
     if unit.is_site:
         words = wording.words(unit.config)["site"]
         iid = unit.codebook.instrument_of_kind("interviews")
         n = site_returns(unit, iid) if iid else 0
         count = words["interviews_count"].format(n=fmt_number(n)) if n >= unit.threshold else ""
-        return f'<p class="hinweis standort-hinweis">{html.escape(" ".join(filter(None, [words["interviews"], count])))}</p>'
+        notice = " ".join(filter(None, [words["interviews"].format(instrument=label), count]))
+        return f'<p class="hinweis standort-hinweis">{html.escape(notice)}</p>'
+    w = wording.words(unit.config)["interviews"]
     partners = api.interview_partners(unit)
     if partners["interviews"].sum() == 0:
-        return '<p class="keine-daten">Für diesen Standort liegen keine Experteninterviews vor.</p>'
-    out = [_table(["Partnertyp", "Interviews"], [[r["label"], fmt_number(r["interviews"])] for _, r in partners.iterrows()],
-                  "interview-partner", "Geführte Interviews nach Partnertyp",
-                  footer=["Gesamt", fmt_number(partners["interviews"].sum())])]
+        return f'<p class="keine-daten">{html.escape(w["none"].format(instrument=label))}</p>'
+    out = [_table([w["partner"], w["interviews"]],
+                  [[r["label"], fmt_number(r["interviews"])] for _, r in partners.iterrows()],
+                  "interview-partner", w["partners_caption"],
+                  footer=[w["total"], fmt_number(partners["interviews"].sum())])]
     themes = api.interview_themes(unit)
-    out.append(_table(["Thema", "codierte Segmente", "Interviews"],
+    out.append(_table([w["theme"], w["segments"], w["interviews"]],
                       [[r["theme_label"], fmt_n(r["segments"]), fmt_n(r["interviews"])] for _, r in themes.iterrows()],
-                      "interview-themen", "Themen der Interviews"))
+                      "interview-themen", w["themes_caption"]))
     statements = api.interview_statements(unit)
     partner_labels = dict(zip(partners["partner"], partners["label"]))
     for theme_label, part in statements.groupby("theme_label", sort=False):

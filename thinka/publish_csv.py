@@ -168,7 +168,7 @@ def write_published_csvs(paths, out_dir: Path, codebook, config) -> list[Path]:
     if not (paths.processed / "manifest.json").is_file():
         return []
     from thinka import api
-    from thinka.build import Unit, api_units
+    from thinka.units import Unit, api_units
     from thinka.io import safe_join
 
     rules = config.disclosure

@@ -69,12 +69,14 @@ def render_merged_with_quarto(paths: PhasePaths, out_dir: Path, notebooks: Mappi
     """Merge the overall notebooks and render them with quarto to out_dir/quarto/ (beside the nbconvert report)."""
     import nbformat
 
-    from thinka.codebook import load_codebook
+    from thinka.codebook import load_codebook, load_phase
     from thinka.stitch import merge_cells, report_cells
+    from thinka.wording import words
 
     codebook = load_codebook(paths.codebook)
     cells = [c for d in codebook.dimensions for c in report_cells(notebooks[(d.id, ALL_SITES)])]
-    nb = merge_cells(cells, metadata={"title": f"Datenreport {paths.phase}"})
+    title = words(load_phase(paths.config))["quarto"]["title"].format(phase=paths.phase)
+    nb = merge_cells(cells, metadata={"title": title})
     source = paths.build / "quarto" / "datenreport.ipynb"
     source.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, str(source))

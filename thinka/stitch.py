@@ -21,15 +21,16 @@ from typing import Any, Iterable, Mapping
 
 from thinka import ALL_SITES, COMPARISON, __version__
 from thinka.paths import PhasePaths
+from thinka.wording import and_list, german_date, words
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPORT_FILE = "datenreport.html"
-MONTHS = ("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober",
-          "November", "Dezember")
 TOC_MARK = "<!--thinka:toc-->"
 DEVIATION_STATUS = "deviation (registered)"
 
 Notebooks = Mapping[tuple[str, str], Path]
+# phase.yaml switches for a note on the data (thinka.wording `data_notes`) -> the note's CSS class.
+DATA_NOTES = {"reconstruction": "rekonstruktion", "synthetic": "synthetisch"}
 
 
 def esc(text: Any) -> str:
@@ -47,10 +48,6 @@ def build_date(config) -> dt.datetime:
     value = config.report["date"]
     day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
     return dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc)
-
-
-def german_date(day: dt.date) -> str:
-    return f"{day.day}. {MONTHS[day.month - 1]} {day.year}"
 
 
 def _report_day(config) -> dt.date:
@@ -115,14 +112,14 @@ def assign_heading_ids(doc: str) -> tuple[str, list[Heading]]:
     return _HEADING.sub(fix, doc), headings
 
 
-def render_toc(headings: Iterable[Heading], max_level: int = 3) -> str:
+def render_toc(headings: Iterable[Heading], max_level: int = 3, config=None) -> str:
     items = [
         f'<li class="ebene-{h.level}"><a href="#{esc(h.id)}">{esc(h.text)}</a></li>'
         for h in headings if h.in_toc and h.level <= max_level
     ]
     return (
         '<nav class="verzeichnis inhalt" id="inhaltsverzeichnis" aria-labelledby="inhaltsverzeichnis-titel">'
-        '<h1 class="no-toc" id="inhaltsverzeichnis-titel">Inhaltsverzeichnis</h1>'
+        f'<h1 class="no-toc" id="inhaltsverzeichnis-titel">{esc(words(config)["front"]["toc"])}</h1>'
         f"<ol>{''.join(items)}</ol></nav>"
     )
 
@@ -132,61 +129,44 @@ def render_toc(headings: Iterable[Heading], max_level: int = 3) -> str:
 
 
 def title_page(config) -> str:
-    r = config.report
+    r, w = config.report, words(config)["front"]
     parts = ['<section class="titelseite" id="titelseite">', f'<h1 class="no-toc titel">{esc(r["title"])}</h1>']
     if r.get("subtitle"):
         parts.append(f'<p class="untertitel">{esc(r["subtitle"])}</p>')
     if r.get("phase_line"):
         parts.append(f'<p class="phase">{esc(r["phase_line"])}</p>')
-    if config.reconstruction:
-        parts.append(reconstruction_note(config))
-    if config.synthetic:
-        parts.append(synthetic_note(config))
+    parts.extend(data_notes(config))
     if r.get("authors"):
-        parts.append(f'<div class="autoren"><p>Autoren:</p><p><strong>{esc(", ".join(r["authors"]))}</strong></p>')
+        parts.append(f'<div class="autoren"><p>{esc(w["authors"])}</p><p><strong>{esc(", ".join(r["authors"]))}</strong></p>')
         if r.get("contributors"):
-            parts.append(f"<p>unter Mitwirkung von {esc(_and_list(r['contributors']))}</p>")
+            parts.append(f"<p>{esc(w['contributors'].format(names=and_list(r['contributors'], config)))}</p>")
         parts.append("</div>")
-    parts.append(f'<p class="berichtsdatum">{esc(german_date(_report_day(config)))}</p></section>')
+    parts.append(f'<p class="berichtsdatum">{esc(german_date(_report_day(config), config))}</p></section>')
     return "".join(parts)
 
 
-GENERIC_RECONSTRUCTION_NOTE = (
-    "Die Zahlen dieses Berichts beruhen nicht auf den Originaldaten der Befragungen, sondern auf rekonstruierten "
-    "Datensätzen."
-)
+def data_note_text(config, kind: str) -> str:
+    """The text of the note on the data: phase.yaml report.<kind>_note, else thinka.wording data_notes.<kind>.text."""
+    return str(config.report.get(f"{kind}_note", words(config)["data_notes"][kind]["text"]))
 
 
-def reconstruction_note(config) -> str:
-    """The title-page note when config.reconstruction; its wording comes from phase.yaml report.reconstruction_note."""
-    text = config.report.get("reconstruction_note", GENERIC_RECONSTRUCTION_NOTE)
-    return (
-        '<div class="hinweis rekonstruktion" role="note"><p><strong>Hinweis zur Datengrundlage:</strong> '
-        f"{esc(text)}</p></div>"
-    )
+def data_note(config, kind: str) -> str:
+    """The note on the data of `kind` (a key of DATA_NOTES: "reconstruction" or "synthetic"), as on the title page
+    and on every site page."""
+    if kind not in DATA_NOTES:
+        raise ValueError(f"Unknown data note {kind!r}; allowed: {', '.join(DATA_NOTES)}.")
+    heading = words(config)["data_notes"][kind]["heading"]
+    return (f'<div class="hinweis {DATA_NOTES[kind]}" role="note"><p><strong>{esc(heading)}</strong> '
+            f"{esc(data_note_text(config, kind))}</p></div>")
 
 
-GENERIC_SYNTHETIC_NOTE = (
-    "Die Zahlen dieses Berichts beruhen auf synthetischen, eigens erfundenen Datensätzen. Sie stammen weder aus einer "
-    "Befragung noch aus einer Rekonstruktion veröffentlichter Werte."
-)
+def data_notes(config) -> list[str]:
+    """The notes the phase's switches (`reconstruction`, `synthetic`) call for, in that order."""
+    return [data_note(config, kind) for kind in DATA_NOTES if getattr(config, kind)]
 
 
-def synthetic_note(config) -> str:
-    """The title-page note when config.synthetic; its wording comes from phase.yaml report.synthetic_note."""
-    text = config.report.get("synthetic_note", GENERIC_SYNTHETIC_NOTE)
-    return (
-        '<div class="hinweis synthetisch" role="note"><p><strong>Hinweis: synthetische Daten.</strong> '
-        f"{esc(text)}</p></div>"
-    )
-
-
-def _and_list(names: list[str]) -> str:
-    names = [str(n) for n in names]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " und " + names[-1]
-
-
-def schaubild_list(codebook, tabellen: list[tuple[str, str]] = (), extra: list[tuple[str, str]] = ()) -> str:
+def schaubild_list(codebook, tabellen: list[tuple[str, str]] = (), extra: list[tuple[str, str]] = (),
+                   config=None) -> str:
     """The linked list of Tabellen and Schaubilder ('Schaubild n – title'), figures found by id schaubild-n; `extra`
     (anchor, label) pairs follow, e.g. the comparison charts."""
     items = [f'<li><a href="#{esc(anchor)}">{esc(label)}</a></li>' for anchor, label in tabellen]
@@ -194,7 +174,7 @@ def schaubild_list(codebook, tabellen: list[tuple[str, str]] = (), extra: list[t
     items += [f'<li><a href="#{esc(anchor)}">{esc(label)}</a></li>' for anchor, label in extra]
     return (
         '<nav class="verzeichnis schaubilder" id="schaubildverzeichnis" aria-labelledby="schaubildverzeichnis-titel">'
-        '<h1 class="no-toc" id="schaubildverzeichnis-titel">Verzeichnis der Tabellen und Schaubilder</h1>'
+        f'<h1 class="no-toc" id="schaubildverzeichnis-titel">{esc(words(config)["front"]["figures"])}</h1>'
         f"<ol>{''.join(items)}</ol></nav>"
     )
 
@@ -207,10 +187,10 @@ def site_links(config) -> str:
     items = "".join(
         f'<li><a href="standorte/{esc(s.code)}.html">{esc(s.name)}</a></li>' for s in config.sites
     )
+    w = words(config)["site_links"]
     return (
-        '<section class="standortberichte"><h1 id="standortberichte">Ergebnisse nach Standorten</h1>'
-        "<p>Für jeden Standort gibt es eine eigene Seite mit denselben Auswertungen, jeweils im Vergleich mit "
-        f"dem Ergebnis über alle Standorte.</p><ul>{items}</ul></section>"
+        f'<section class="standortberichte"><h1 id="standortberichte">{esc(w["heading"])}</h1>'
+        f"<p>{esc(w['intro'])}</p><ul>{items}</ul></section>"
     )
 
 
@@ -227,71 +207,53 @@ def html_table(header: list[str], rows: list[list[Any]], caption: str | None = N
 
 
 def methods_note(config, suppressed: list[list[str]], deviations: tuple[list[str], list[list[Any]]] | None,
-                 chart_files: list[str]) -> str:
+                 chart_files: list[str], codebook=None) -> str:
     """Methodische Hinweise: data basis, rounding, suppression (with the suppressed values), deviations, CSVs."""
-    t = config.disclosure_threshold
-    parts = ['<section class="methoden">', '<h1 id="methodische-hinweise">Methodische Hinweise</h1>']
-    parts.append('<h2 id="datengrundlage">Datengrundlage</h2>')
-    if config.reconstruction:
-        parts.append(
-            f"<p>{esc(config.report.get('reconstruction_note', GENERIC_RECONSTRUCTION_NOTE))} Aussagen über einzelne "
-            "Standorte beruhen auf einer plausiblen, aber angenommenen Verteilung der Antworten auf die Standorte.</p>"
-        )
-    if config.synthetic:
-        parts.append(
-            f"<p>{esc(config.report.get('synthetic_note', GENERIC_SYNTHETIC_NOTE))} Das gilt für die Werte aller "
-            "Standorte ebenso wie für die Gesamtwerte: Keiner von ihnen beschreibt ein tatsächliches Vorhaben.</p>"
-        )
-    if not (config.reconstruction or config.synthetic):
-        parts.append("<p>Ausgewertet wurden die Datensätze der Befragungen der Förderphase.</p>")
-    parts.append('<h2 id="rundung">Rundung</h2>')
-    parts.append(
-        "<p>Gerechnet wird mit ungerundeten Werten; gerundet wird erst bei der Darstellung, und zwar kaufmännisch "
-        "(ab einer Fünf an der ersten wegfallenden Stelle wird aufgerundet). Steht im Text „knapp“ vor einer Zahl, "
-        "liegt der ungerundete Wert etwas unter dieser Zahl. Durch Rundung können sich Anteile zu etwas mehr oder "
-        "weniger als 100 % addieren.</p>"
-    )
-    parts.append('<h2 id="geheimhaltung">Schutz kleiner Fallzahlen</h2>')
-    parts.extend(f"<p>{esc(p)}</p>" for p in disclosure_paragraphs(config))
+    m = words(config)["methods"]
+    notes = words(config)["data_notes"]
+    parts = ['<section class="methoden">', f'<h1 id="methodische-hinweise">{esc(m["heading"])}</h1>']
+    parts.append(f'<h2 id="datengrundlage">{esc(m["data_heading"])}</h2>')
+    for kind in DATA_NOTES:
+        if getattr(config, kind):
+            parts.append(f"<p>{esc(data_note_text(config, kind))} {esc(notes[kind]['methods'])}</p>")
+    if not any(getattr(config, kind) for kind in DATA_NOTES):
+        parts.append(f"<p>{esc(m['data_default'])}</p>")
+    parts.append(f'<h2 id="rundung">{esc(m["rounding_heading"])}</h2>')
+    parts.append(f"<p>{esc(m['rounding'])}</p>")
+    parts.append(f'<h2 id="geheimhaltung">{esc(m["disclosure_heading"])}</h2>')
+    parts.extend(f"<p>{esc(p)}</p>" for p in disclosure_paragraphs(config, codebook))
     parts.append(marks_legend(config))
     if suppressed:
-        parts.append(suppression_matrix(suppressed, config.site_codes))
+        parts.append(suppression_matrix(suppressed, config.site_codes, config))
     else:
-        parts.append("<p>In dieser Förderphase musste kein Standortwert zurückgehalten werden.</p>")
+        parts.append(f"<p>{esc(m['nothing_suppressed'])}</p>")
     if config.previous_phase:
         parts.append(comparison_methods(config))
     if deviations is not None:
         header, rows = deviations
-        parts.append(f'<h2 id="abweichungen">Abweichungen von der gedruckten Fassung ({esc(previous_edition(config))})</h2>')
+        heading = m["deviations_heading"].format(edition=previous_edition(config))
+        parts.append(f'<h2 id="abweichungen">{esc(heading)}</h2>')
         if rows:
-            parts.append(
-                "<p>Die folgenden Werte weichen von der gedruckten Fassung ab. Die Abweichungen sind geprüft und "
-                "begründet; meist ist die gedruckte Zahl in sich widersprüchlich oder nicht aus ganzen Fallzahlen "
-                "erreichbar.</p>"
-            )
-            parts.append(html_table(header, rows, caption="Verzeichnis der Abweichungen"))
+            parts.append(f"<p>{esc(m['deviations'])}</p>")
+            parts.append(html_table(header, rows, caption=m["deviations_caption"]))
         else:
-            parts.append("<p>Alle nachgerechneten Werte stimmen mit der gedruckten Fassung überein.</p>")
+            parts.append(f"<p>{esc(m['deviations_none'])}</p>")
     if chart_files:
         links = "".join(f'<li><a href="{esc(f)}">{esc(f)}</a></li>' for f in chart_files)
-        parts.append('<h2 id="daten-zu-den-schaubildern">Daten zu den Schaubildern</h2>')
-        parts.append(
-            "<p>Die Werte hinter jedem Schaubild liegen als CSV-Datei (UTF-8, Trennzeichen Semikolon) neben "
-            f"diesem Bericht:</p><ul class=\"dateien\">{links}</ul>"
-        )
+        parts.append(f'<h2 id="daten-zu-den-schaubildern">{esc(m["chart_data_heading"])}</h2>')
+        parts.append(f'<p>{esc(m["chart_data"])}</p><ul class="dateien">{links}</ul>')
     parts.append("</section>")
     return "".join(parts)
 
 
 def colophon(config, *, build: dt.datetime, code_hash: str, inputs: list[tuple[str, str]]) -> str:
+    w = words(config)["colophon"]
     rows = [[name, sha] for name, sha in inputs]
-    table = html_table(["Eingangsdatei", "SHA-256"], rows, caption="Prüfsummen der Eingangsdaten") if rows else ""
+    table = html_table([w["input_file"], w["checksum"]], rows, caption=w["inputs_caption"]) if rows else ""
+    text = w["text"].format(version=__version__, date=german_date(build.date(), config), phase=config.phase)
     return (
-        '<section class="kolophon"><h1 id="kolophon">Kolophon</h1>'
-        f"<p>Erstellt mit thinka {esc(__version__)} am {esc(german_date(build.date()))} aus den Daten der "
-        f"Förderphase {esc(config.phase)}. Derselbe Programmstand und dieselben Eingangsdaten ergeben "
-        "bytegleich denselben Bericht.</p>"
-        f'<p>Prüfsumme des Programmcodes: <span class="hash">{esc(code_hash)}</span></p>'
+        f'<section class="kolophon"><h1 id="kolophon">{esc(w["heading"])}</h1><p>{esc(text)}</p>'
+        f'<p>{esc(w["code_hash"])} <span class="hash">{esc(code_hash)}</span></p>'
         f"{table}</section>"
     )
 
@@ -325,29 +287,28 @@ def gather_inputs(paths: PhasePaths, config, codebook) -> ReportInputs:
     out.tabelle_1 = texts.tabelle_1(config, codebook, out.facts)
     if paths.published.is_file():
         table = published.compare(published.load_register(paths.published), out.facts, out.tables)
-        out.deviations = deviation_rows(table)
+        out.deviations = deviation_rows(table, config)
     return out
 
 
-# Columns of the comparison table shown in the report, with their German headers.
-DEVIATION_COLUMNS = (
-    ("schaubild", "Schaubild"), ("where", "Fundstelle"), ("printed_shown", "gedruckt"),
-    ("shown", "Neu berechnet"), ("note", "Begründung"),
-)
+# Columns of the comparison table shown in the report, in this order (headers: thinka.wording methods.deviation_columns).
+DEVIATION_COLUMNS = ("schaubild", "where", "printed_shown", "shown", "note")
 
 
 def previous_edition(config) -> str:
     """Name of the printed edition the register compares with (phase.yaml report.previous_edition)."""
-    return str(config.report.get("previous_edition", "frühere Ausgabe"))
+    return str(config.report.get("previous_edition", words(config)["methods"]["previous_edition"]))
 
 
-def deviation_rows(table) -> tuple[list[str], list[list[Any]]]:
+def deviation_rows(table, config=None) -> tuple[list[str], list[list[Any]]]:
     """Rows of `published.compare` with status 'deviation (registered)', as (header, rows) for the report."""
     records = table.to_dict("records") if hasattr(table, "to_dict") else [r if isinstance(r, dict) else vars(r) for r in table]
     records = [r for r in records if str(r.get("status")) == DEVIATION_STATUS]
     present = set().union(*(r.keys() for r in records)) if records else set()
     cols, headers = [], []
-    for key, label in DEVIATION_COLUMNS:
+    labels = words(config)["methods"]["deviation_columns"]
+    for key in DEVIATION_COLUMNS:
+        label = labels[key]
         if key in present and label not in headers:
             cols.append(key)
             headers.append(label)
@@ -382,24 +343,26 @@ def suppressed_values(processed: Path, config, codebook) -> list[list[str]]:
     rows = []
     for (name, site), ks in sorted(found.items(), key=lambda kv: (_item_order(codebook, kv[0][0]), order.get(kv[0][1], 99), kv[0])):
         # Primary wins where an item's value is suppressed for both reasons (several tables per item).
-        rows.append([_item_label(codebook, name), site, "primary" if "primary" in ks else "secondary"])
+        rows.append([_item_label(codebook, name, config), site, "primary" if "primary" in ks else "secondary"])
     return rows
 
 
-def disclosure_paragraphs(config) -> list[str]:
-    """The methods note's account of the disclosure rules of `config.disclosure`, in the wording of thinka.wording."""
-    from thinka.wording import words
-
+def disclosure_paragraphs(config, codebook=None) -> list[str]:
+    """The methods note's account of the disclosure rules of `config.disclosure`, in the wording of thinka.wording;
+    with `codebook`, the paragraph on interviews when it has an interview instrument (named by its label)."""
     m, rules = words(config)["methods"], config.disclosure
     chosen = [m["disclosure_rule"], m["zeros_protected" if rules.protect_zeros else "zeros_open"],
-              m["exact_n_shown" if rules.exact_n else "exact_n_hidden"], m["residual"], m["interviews"]]
-    return [p.format(t=rules.threshold) for p in chosen]
+              m["exact_n_shown" if rules.exact_n else "exact_n_hidden"], m["residual"]]
+    interviews = codebook.instrument_of_kind("interviews") if codebook is not None else None
+    if interviews:
+        chosen.append(m["interviews"])
+    label = codebook.instruments[interviews].label if interviews else ""
+    return [p.format(t=rules.threshold, instrument=label) for p in chosen]
 
 
 def comparison_methods(config) -> str:
     """The methods note's account of the change rule, in the wording of thinka.wording (comparison)."""
     from thinka.comparison import phase_words
-    from thinka.wording import words
 
     w, fmt = words(config)["comparison"], phase_words(config)
     return (f'<h2 id="vergleich-methode">{esc(w["methods_heading"].format(**fmt))}</h2>'
@@ -408,8 +371,6 @@ def comparison_methods(config) -> str:
 
 def marks_legend(config) -> str:
     """The legend of the marks (DIN 55301), on every page."""
-    from thinka.wording import words
-
     w = words(config)
     items = "".join(f"<dt>{esc(w['marks'][k])}</dt><dd>{esc(w['legend'][k])}</dd>" for k in w["legend"])
     return f'<aside class="zeichenerklaerung"><p class="legende-titel">{esc(w["legend_title"])}</p><dl>{items}</dl></aside>'
@@ -418,7 +379,7 @@ def marks_legend(config) -> str:
 SUPPRESSION_MARKS = {"primary": ".", "secondary": "(.)"}
 
 
-def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...]) -> str:
+def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...], config=None) -> str:
     """The suppressed site values as one compact table: Merkmal × Standort (in `site_codes` order),
     • primary, (•) secondary; `rows` are (label, site, kind) from `suppressed_values`."""
     present = {site for _, site, _ in rows}
@@ -426,10 +387,8 @@ def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...]) -> st
     labels = list(dict.fromkeys(label for label, _, _ in rows))
     marks = {(label, site): SUPPRESSION_MARKS[kind] for label, site, kind in rows}
     body = [[label, *(marks.get((label, site), "") for site in sites)] for label in labels]
-    from thinka.wording import words
-
-    m = words()["methods"]
-    table = html_table(["Merkmal", *sites], body, caption=m["matrix_caption"])
+    m = words(config)["methods"]
+    table = html_table([m["matrix_header"], *sites], body, caption=m["matrix_caption"])
     legend = f'<p class="legende">{esc(m["matrix_legend"])}</p>'
     return f'<div class="geheimhaltung">{table}{legend}</div>'
 
@@ -439,10 +398,11 @@ def _item_order(codebook, item: str) -> int:
     return keys.index(item) if item in keys else len(keys)
 
 
-def _item_label(codebook, item: str) -> str:
+def _item_label(codebook, item: str, config=None) -> str:
     for sb in codebook.schaubilder:
         if item in sb.items:
-            return f"Schaubild {sb.number}: {codebook.items[item].short or sb.title}"
+            return words(config)["methods"]["matrix_item"].format(number=sb.number,
+                                                                  label=codebook.items[item].short or sb.title)
     if item in codebook.items:
         it = codebook.items[item]
         return it.short or it.wording
@@ -560,12 +520,12 @@ def export_html(nb, *, title: str, lang: str, meta: list[tuple[str, str]], body_
     return body
 
 
-def finish_html(doc: str) -> str:
+def finish_html(doc: str, config=None) -> str:
     """Stable heading ids, then the table of contents in place of its marker."""
     doc, headings = assign_heading_ids(doc)
     start = doc.find(TOC_MARK)
     if start >= 0:
-        doc = doc.replace(TOC_MARK, render_toc(h for h in headings), 1)
+        doc = doc.replace(TOC_MARK, render_toc((h for h in headings), config=config), 1)
     return doc
 
 
@@ -582,19 +542,9 @@ def _tabelle_1_block(markup: str) -> tuple[str, tuple[str, str]]:
     return markup, ("tabelle-1", label)
 
 
-# Chapter titles (the texts start with running text; the report sets the headings). phase.yaml may override them
-# under report.chapters.
-CHAPTERS = {
-    "vorwort": "Vorwort",
-    "kapitel_a": "Kapitel A – Ziele und Vorgehen",
-    "kapitel_b": "Kapitel B – Befragungsergebnisse",
-    "kapitel_c": "Kapitel C – Resümee und Schlussfolgerungen",
-    "auf_einen_blick": "Die wichtigsten Ergebnisse auf einen Blick",
-}
-
-
 def chapter_title(config, name: str) -> str:
-    return str((config.report.get("chapters") or {}).get(name, CHAPTERS[name]))
+    """report.chapters.<name> of thinka.yaml / phase.yaml, else thinka.wording chapters.<name>."""
+    return str((config.report.get("chapters") or {}).get(name, words(config)["chapters"][name]))
 
 
 def _text_part(name: str, markup: str, title: str) -> str:
@@ -618,7 +568,7 @@ def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInpu
     comparison = notebooks.get((COMPARISON, ALL_SITES))
     extra = comparison_figures(comparison) if comparison else []
     cells = [raw_html(title_page(config)),
-             raw_html(TOC_MARK + schaubild_list(codebook, tabellen, extra) + marks_legend(config))]
+             raw_html(TOC_MARK + schaubild_list(codebook, tabellen, extra, config) + marks_legend(config))]
     if "vorwort" in parts:
         cells.append(raw_html(_text_part("vorwort", parts["vorwort"], chapter_title(config, "vorwort"))))
     if kapitel_a is not None:
@@ -632,29 +582,27 @@ def main_report_cells(config, codebook, notebooks: Notebooks, inputs: ReportInpu
         if name in parts:
             cells.append(raw_html(_text_part(name, parts[name], chapter_title(config, name))))
     cells.append(raw_html(site_links(config)))
-    cells.append(raw_html(methods_note(config, suppressed, inputs.deviations, chart_files)))
+    cells.append(raw_html(methods_note(config, suppressed, inputs.deviations, chart_files, codebook)))
     cells.append(raw_html(colophon(config, build=build, code_hash=code_hash, inputs=manifest)))
     return cells
 
 
 def site_cells(config, codebook, notebooks: Notebooks, site: str) -> list:
-    s = config.site(site)
+    s, w = config.site(site), words(config)["site_page"]
+    back = f'<p class="zurueck"><a href="../datenreport.html">{esc(w["back"])}</a></p>'
+    subtitle = w["subtitle"].format(phase_line=config.report.get("phase_line", config.phase))
     head = (
-        '<header class="standort-kopf"><p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'
+        f'<header class="standort-kopf">{back}'
         f'<h1 id="standort-{esc(site)}">{esc(s.name)}</h1>'
-        f'<p>{esc(config.report.get("phase_line", config.phase))} – Ergebnisse des Standorts im Vergleich mit allen Standorten</p>'
+        f"<p>{esc(subtitle)}</p>"
     )
-    if config.reconstruction:
-        head += reconstruction_note(config)
-    if config.synthetic:
-        head += synthetic_note(config)
+    head += "".join(data_notes(config))
     cells = [raw_html(head + "</header>")]
     for dim in codebook.dimensions:
         cells.extend(report_cells(notebooks[(dim.id, site)]))
     if (COMPARISON, site) in notebooks:
         cells.extend(report_cells(notebooks[(COMPARISON, site)]))
-    cells.append(raw_html(marks_legend(config)
-                          + '<p class="zurueck"><a href="../datenreport.html">← Zurück zum Datenreport</a></p>'))
+    cells.append(raw_html(marks_legend(config) + back))
     return cells
 
 
@@ -670,7 +618,7 @@ def _write_page(path: Path, nb, *, title: str, config, build: dt.datetime, body_
 
     lang = str(config.report.get("language", "de"))
     doc = export_html(nb, title=title, lang=lang, meta=page_meta(config, build), body_class=body_class)
-    atomic_write_text(path, finish_html(doc), within=within)
+    atomic_write_text(path, finish_html(doc, config), within=within)
     return path
 
 

@@ -80,18 +80,6 @@ _ALLOWED_DIGITS = tuple(
     )
 )
 
-# Tabelle 1: the words of its frame (everything else comes from phase.yaml). A phase may override them in
-# phase.yaml under report.table1_labels.
-TABLE1_LABELS = {
-    "caption": "Tabelle 1: Überblick über die Erhebungsmethodik",
-    "methode": "Methode",
-    "zeit": "Zeit",
-    "wiederholung": "Wiederholung",
-    "realisiert": "*realisiert",
-    "geplant": "In Planung",
-    "ergaenzend": "Ergänzende Tätigkeiten für das Monitoring",
-}
-
 Formatter = Callable[[Any], str]
 
 
@@ -386,7 +374,11 @@ def format_text_issues(issues: list[TextIssue]) -> str:
 
 
 def _labels(config) -> dict[str, str]:
-    return {**TABLE1_LABELS, **((config.report or {}).get("table1_labels") or {})}
+    """The words of Tabelle 1's frame (everything else comes from phase.yaml): thinka.wording `table1`, single ones
+    overridden by report.table1_labels."""
+    from thinka.wording import words
+
+    return {**words(config)["table1"], **((config.report or {}).get("table1_labels") or {})}
 
 
 def _table1_instruments(config, codebook) -> list:

@@ -34,34 +34,12 @@ from thinka.codebook import Codebook, PhaseConfig, Scale, check_consistency, loa
 from thinka.errors import ThinkaError
 from thinka.io import RawTable, TableError, is_within, read_table
 from thinka.paths import PhasePaths
+from thinka.violations import Violation
 
 _INT = r"[+-]?\d+"
 _DATE = r"\d{4}-\d{2}-\d{2}"
 _QUARTER = r"\d{4}-Q[1-4]"
 _REQUIRED_TYPES = ("id", "site", "date", "quarter", "integer", "code")
-
-
-@dataclass(frozen=True)
-class Violation:
-    file: str
-    row: int | None
-    column: str | None
-    value: str | None
-    rule: str
-    allowed: str
-    hint: str | None = None
-
-    def format(self) -> str:
-        where = self.file if self.row is None else f"{self.file}:{self.row}"
-        parts = [f"{where}:"]
-        if self.column is not None:
-            parts.append(f" column '{self.column}':")
-        if self.value is not None:
-            parts.append(f" value '{self.value}'")
-        parts.append(f" — {self.rule}; allowed: {self.allowed}")
-        if self.hint:
-            parts.append(f" ({self.hint})")
-        return "".join(parts)
 
 
 @dataclass(frozen=True)
