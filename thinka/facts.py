@@ -121,7 +121,7 @@ def format_number(x: float | None, decimals: int = 0) -> str:
 
 
 def format_percent(x: float | None, decimals: int = 0) -> str:
-    """'82 %' with a no-break space before the percent sign; '•' for a suppressed value."""
+    """'82 %' with a no-break space before the percent sign; '.' for a suppressed value."""
     if _missing(x):
         return SUPPRESSED_MARK
     return f"{format_number(x, decimals)}{NBSP}%"
@@ -129,7 +129,7 @@ def format_percent(x: float | None, decimals: int = 0) -> str:
 
 def format_fact(fact: Fact) -> str:
     """The fact as the German text prints it: percent '82' (the prose adds 'Prozent'), mean/decimal '2,2',
-    count '1.457', text as is; a suppressed value is '•'."""
+    count '1.457', text as is; a suppressed value is '.' (SUPPRESSED_MARK)."""
     if fact.kind == "text":
         return SUPPRESSED_MARK if _missing(fact.value) else str(fact.value)
     if _missing(fact.value):

@@ -32,7 +32,9 @@ import pandas as pd
 import yaml
 
 from thinka.errors import ThinkaError
-from thinka.facts import FactBook, UnknownFactError, format_number, format_percent, is_valid_key, labels_sum, round_half_up
+from thinka.facts import (
+    SUPPRESSED_MARK, FactBook, UnknownFactError, format_number, format_percent, is_valid_key, labels_sum, round_half_up,
+)
 
 QUALIFIERS = ("exact", "knapp", "fraction", "mehr_als", "ueber", "knapp_weniger_als", "approx")
 RULES = ("A", "B")
@@ -240,7 +242,7 @@ def _reproduce(fig: PrintedFigure, facts: FactBook, tables: dict[str, pd.DataFra
 def _shown(value: Any, kind: str, rule: str) -> str:
     """The reproduced value in German format, one decimal finer than a print would use (to show why it passes)."""
     if value is None:
-        return "•"
+        return SUPPRESSED_MARK
     if rule == "B":
         return f"{format_percent(value)} (Summe der Labels)"
     if kind == "percent":

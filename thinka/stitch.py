@@ -381,7 +381,7 @@ SUPPRESSION_MARKS = {"primary": ".", "secondary": "(.)"}
 
 def suppression_matrix(rows: list[list[str]], site_codes: tuple[str, ...], config=None) -> str:
     """The suppressed site values as one compact table: Merkmal × Standort (in `site_codes` order),
-    • primary, (•) secondary; `rows` are (label, site, kind) from `suppressed_values`."""
+    . primary, (.) secondary; `rows` are (label, site, kind) from `suppressed_values`."""
     present = {site for _, site, _ in rows}
     sites = [s for s in site_codes if s in present]
     labels = list(dict.fromkeys(label for label, _, _ in rows))
