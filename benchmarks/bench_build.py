@@ -39,10 +39,10 @@ class Timing:
 
 
 def scratch_project(phase: str, parent: Path, name: str) -> Path:
-    """A project folder with a copy of the phase's raw data and the notebooks."""
+    """A project folder (thinka.yaml and a copy of the phase's raw data); thinka generates its notebooks."""
     root = parent / name
     shutil.copytree(REPO / "data" / "raw" / phase, root / "data" / "raw" / phase)
-    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    shutil.copy2(REPO / "thinka.yaml", root / "thinka.yaml")
     return root
 
 
@@ -137,6 +137,9 @@ def main() -> None:
             base_env = env_for(base_root)
             # The baseline gets its processed tables for free: only notebook execution and conversion are timed.
             subprocess.run([str(BIN / "thinka"), "process", "--phase", args.phase], env=base_env, check=True, capture_output=True)
+            # The same notebooks thinka runs, written where the naive loop expects them.
+            subprocess.run([str(BIN / "thinka"), "notebooks", "--phase", args.phase], env=base_env, check=True,
+                           capture_output=True)
             baseline = timed("naive loop (papermill CLI + nbconvert)", baseline_commands(base_root, args.phase, args.sites), base_env)
 
     print(f"\n{'scenario':44} {'wall s':>8} {'cpu s':>8} {'peak MB':>8} {'baseline/thinka':>16}")

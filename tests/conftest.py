@@ -249,67 +249,11 @@ def two_phases(tmp_path: Path) -> tuple[PhasePaths, PhasePaths]:
 # Build stage: scratch projects and one full build per session (test_build, test_stitch, test_pdf, test_browser,
 # test_cli, test_audit)
 
-# A stand-in notebook used while notebooks/<dimension>.ipynb are not in the checkout: reads its unit through
-# thinka.api like the real ones and shows each of its Schaubilder as <figure class="schaubild"> with a PNG.
-_DUMMY_SOURCE = '''\
-import base64, struct, zlib
-from IPython.display import HTML, display
-from thinka import api
-
-unit = api.load_unit(phase, DIMENSION, site, root)
-
-def png(width=60, height=20):
-    def chunk(kind, data):
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    raw = b"".join(b"\\x00" + b"\\x1f\\x4e\\x79" * width for _ in range(height))
-    return (b"\\x89PNG\\r\\n\\x1a\\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-src = "data:image/png;base64," + base64.b64encode(png()).decode()
-display(HTML(f"<h3>{unit.site_name}</h3>"))
-for section in unit.codebook.sections_of(DIMENSION):
-    for sb in unit.codebook.schaubilder_of(section.id):
-        frame = api.chart_data(unit, sb.number)
-        n = int(frame[frame["site"] == "all"]["valid_n"].max())
-        display(HTML(f'<figure class="schaubild" id="schaubild-{sb.number}"><figcaption>{sb.heading} (N = {n})'
-                     f'</figcaption><img src="{src}" alt="{sb.title}"></figure>'))
-'''
-
-
-def dummy_notebook(dimension: str):
-    import nbformat
-
-    nb = nbformat.v4.new_notebook()
-    params = nbformat.v4.new_code_cell('phase = "2013-2014"\nsite = "all"\nroot = None')
-    params.metadata["tags"] = ["parameters"]
-    nb.cells = [params, nbformat.v4.new_code_cell(_DUMMY_SOURCE.replace("DIMENSION", repr(dimension)))]
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    return nb
-
-
-def real_notebooks_present() -> bool:
-    from thinka.codebook import load_codebook
-
-    codebook = load_codebook(REPO / "data" / "raw" / PHASE / "codebook.yaml")
-    return all((REPO / "notebooks" / d.notebook).is_file() for d in codebook.dimensions)
-
 
 def make_project(root: Path) -> PhasePaths:
-    """A project folder with a copy of the phase's raw data and the notebooks (stand-ins while absent)."""
-    import nbformat
-
-    from thinka.codebook import load_codebook
-
-    copy_phase_project(root)
-    codebook = load_codebook(root / "data" / "raw" / PHASE / "codebook.yaml")
-    (root / "notebooks").mkdir(parents=True)
-    for d in codebook.dimensions:
-        src = REPO / "notebooks" / d.notebook
-        if src.is_file():
-            shutil.copy2(src, root / "notebooks" / d.notebook)
-        else:
-            nbformat.write(dummy_notebook(d.id), str(root / "notebooks" / d.notebook))
-    return PhasePaths(root, PHASE)
+    """A project folder with a copy of the phase's raw data and no notebooks/ folder: builds run the notebooks
+    generated from the codebook (thinka.notebook_gen), as in any project that keeps no copies of its own."""
+    return copy_phase_project(root)
 
 
 _BUILDS: dict[str, tuple[PhasePaths, BuildResult, float]] = {}

@@ -8,6 +8,7 @@ on a copy of that project (the copy keeps the cache: keys do not depend on the p
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -263,29 +264,46 @@ def test_unknown_engine_and_bad_jobs_are_user_errors(tmp_path):
         build.build_phase(paths, jobs=0, progress=False)
 
 
-def test_packaged_notebook_unless_the_project_keeps_its_own(tmp_path):
-    """An installed thinka builds without a notebooks/ folder; a project's own copy wins and enters the cache key."""
+def test_generated_notebook_unless_the_project_keeps_its_own(tmp_path):
+    """An installed thinka builds without a notebooks/ folder (each dimension's notebook is generated into build/);
+    a project's own copy wins, and editing it changes its units' cache keys."""
+    from thinka.notebook_gen import dimension_notebook, notebook_text
+
     paths = make_project(tmp_path)
     codebook = load_codebook(paths.codebook)
-    (paths.notebooks / "verwaltung.ipynb").unlink()
+    assert not paths.notebooks.exists()
     files = build.notebook_files(paths, codebook)
-    assert files["verwaltung"] == build.PACKAGE_NOTEBOOK and build.PACKAGE_NOTEBOOK.is_file()
-    assert files["sozialraum"] == paths.notebooks / "sozialraum.ipynb"
-    packaged = build.unit_key(files["verwaltung"].read_bytes(), {}, "f", "s", {})
-    own = build.unit_key(files["sozialraum"].read_bytes(), {}, "f", "s", {})
-    assert packaged != own
+    for d in codebook.dimensions:
+        assert files[d.id] == paths.build / "notebooks" / d.notebook
+        assert files[d.id].read_text(encoding="utf-8") == notebook_text(dimension_notebook(codebook, d.id, PHASE))
+    assert sorted(p.name for p in (paths.build / "notebooks").iterdir()) == sorted(d.notebook for d in codebook.dimensions)
+    written = {d: p.stat().st_mtime_ns for d, p in files.items()}
+    assert {d: p.stat().st_mtime_ns for d, p in build.notebook_files(paths, codebook).items()} == written, \
+        "unchanged notebooks are not rewritten"
+
+    def key(path: Path) -> str:
+        return build.unit_key(path.read_bytes(), {}, "f", "s", {})
+
+    generated = key(files["verwaltung"])
+    own = paths.notebooks / "verwaltung.ipynb"
+    own.parent.mkdir()
+    own.write_bytes(files["verwaltung"].read_bytes())  # an unedited copy: same bytes, same key
+    files = build.notebook_files(paths, codebook)
+    assert files["verwaltung"] == own and files["sozialraum"] == paths.build / "notebooks" / "sozialraum.ipynb"
+    assert key(files["verwaltung"]) == generated
+    own.write_text(own.read_text(encoding="utf-8").replace("render_schaubild(unit, 17)", "render_schaubild(unit, 18)"),
+                   encoding="utf-8")
+    assert key(build.notebook_files(paths, codebook)["verwaltung"]) != generated
 
 
-@pytest.mark.slow
-def test_packaged_notebook_runs_for_any_dimension(tmp_path):
-    import papermill
-
+def test_generated_notebooks_stay_inside_the_build_folder(tmp_path):
     paths = make_project(tmp_path)
-    out = tmp_path / "out.ipynb"
-    papermill.execute_notebook(str(build.PACKAGE_NOTEBOOK), str(out), kernel_name="python3", progress_bar=False,
-                               parameters=build.unit_parameters(paths, Unit("verwaltung", "S01")), cwd=str(paths.root))
-    text = out.read_text(encoding="utf-8")
-    assert 'id=\\"schaubild-19\\"' in text and "Standort 01" in text
+    codebook = load_codebook(paths.codebook)
+    bad = dataclasses.replace(codebook, dimensions=(dataclasses.replace(codebook.dimensions[0], notebook="../../x.ipynb"),
+                                                     *codebook.dimensions[1:]))
+    with pytest.raises(ThinkaError, match=r"'\.\./\.\./x\.ipynb'"):
+        build.notebook_files(paths, bad)
+    assert not (tmp_path / "x.ipynb").exists() and not (paths.root / "build" / "x.ipynb").exists()
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -350,8 +368,10 @@ def test_one_site_change_reruns_only_that_site_and_the_total(full_build, tmp_pat
 
 
 def _make_site_fail(paths: PhasePaths, dimension: str, site: str) -> None:
+    """Keep a project copy of the generated notebook that fails for one site (the copy wins over the generated one)."""
     path = paths.notebooks / f"{dimension}.ipynb"
-    nb = nbformat.read(str(path), as_version=4)
+    nb = nbformat.read(str(paths.build / "notebooks" / f"{dimension}.ipynb"), as_version=4)
+    path.parent.mkdir(exist_ok=True)
     nb.cells.append(nbformat.v4.new_code_cell(f'if site == "{site}":\n    raise RuntimeError("Testfehler am Standort")'))
     nbformat.write(nb, str(path))
 

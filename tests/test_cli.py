@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 from conftest import REPO
 
@@ -47,9 +45,7 @@ def _break_data(paths):
 
 
 @pytest.mark.parametrize("command", ["validate", "process", "build"])
-def test_data_violations_exit_1_in_every_command(command, phase_copy, repo_root, capsys):
-    # The notebooks are copied so that `build` gets as far as validating the data.
-    shutil.copytree(repo_root / "notebooks", phase_copy.root / "notebooks")
+def test_data_violations_exit_1_in_every_command(command, phase_copy, capsys):
     _break_data(phase_copy)
     argv = [command, "--root", str(phase_copy.root), "--phase", phase_copy.phase]
     assert cli.main(argv + (["--no-pdf", "--no-progress"] if command == "build" else [])) == 1
@@ -59,15 +55,14 @@ def test_data_violations_exit_1_in_every_command(command, phase_copy, repo_root,
 
 
 @pytest.mark.parametrize("command", ["validate", "process", "build"])
-def test_unusable_configuration_exits_2_in_every_command(command, phase_copy, repo_root, capsys):
-    shutil.copytree(repo_root / "notebooks", phase_copy.root / "notebooks")
+def test_unusable_configuration_exits_2_in_every_command(command, phase_copy, capsys):
     text = phase_copy.config.read_text(encoding="utf-8")
     phase_copy.config.write_text(text.replace('code: "S04"', 'code: "../../../../tmp/S04"', 1), encoding="utf-8")
     argv = [command, "--root", str(phase_copy.root), "--phase", phase_copy.phase]
     assert cli.main(argv + (["--no-pdf", "--no-progress"] if command == "build" else [])) == 2
     err = capsys.readouterr().err
     assert "sites[3].code" in err and "'../../../../tmp/S04'" in err and "Hint:" in err and "Traceback" not in err
-    assert sorted(p.name for p in phase_copy.root.iterdir()) == ["data", "notebooks", "thinka.yaml"], "nothing written"
+    assert sorted(p.name for p in phase_copy.root.iterdir()) == ["data", "thinka.yaml"], "nothing written"
 
 
 def test_validate_reports_a_tab_separated_file(phase_copy, capsys):

@@ -60,4 +60,5 @@ def test_init_add_data_build_outside_the_checkout(installed, tmp_path):
     assert built.returncode == 0, built.stdout + built.stderr
     report = project / "report" / "2025-2026"
     assert (report / "datenreport.html").is_file() and (report / "standorte" / "S01.html").is_file()
-    assert not (project / "notebooks").exists()  # the packaged notebook did the work
+    assert not (project / "notebooks").exists()  # notebooks generated from the codebook did the work
+    assert (project / "build" / "2025-2026" / "notebooks").is_dir()

@@ -3,7 +3,7 @@
 examples/einwanderung-gestalten-nrw/ is a complete project for the twelve municipalities of "Einwanderung gestalten
 NRW": its own thinka.yaml, phase.yaml, codebook.yaml, texts and SYNTHETIC exports (scripts/make_synthetic_exports.py)
 — one instrument fewer and one dimension fewer than ThINKA, other scales, wording, measures and chapters. No code
-change and no copied notebooks: the packaged notebook serves both of its dimensions.
+change and no copied notebooks: the notebooks generated from its codebook serve both of its dimensions.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from thinka import ALL_SITES, api, cli
+from thinka import ALL_SITES, api, cli, notebook_gen
 from thinka.codebook import load_codebook, load_phase
 from thinka.facts import compute_facts
 from thinka.paths import PhasePaths
@@ -98,12 +98,34 @@ def test_its_running_statistics_carry_its_own_instrument_name(nrw):
     assert not any("Interview" in p for p in stitch.disclosure_paragraphs(config, codebook))
 
 
+def test_generated_notebooks_follow_its_codebook(nrw):
+    """Its own sections and Schaubilder, under their own headings, in its dimensions' notebooks; none of ThINKA's."""
+    codebook = load_codebook(nrw.codebook)
+    seen = {}
+    for dim in codebook.dimensions:
+        nb = notebook_gen.dimension_notebook(codebook, dim.id, PHASE)
+        heads = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "markdown"]
+        seen[dim.id] = heads
+        assert heads[0] == f"# {dim.heading}"
+        assert [h for h in heads if h.startswith("## ")] == [f"## {s.title}" for s in codebook.sections_of(dim.id)]
+        assert "ThINKA" not in notebook_gen.notebook_text(nb)
+    assert seen["fallmanagement"][1:] == [
+        "## Beratung und Anliegen", "### Schaubild 1 – Beratung in verständlicher Sprache",
+        "### Schaubild 2 – Anliegen der Zugewanderten", "## Profilings, Fallberatungen und Übergaben",
+        f"### {codebook.instruments[codebook.instrument_of_kind('running_statistics')].label}"]
+    assert [h for h in seen["zusammenarbeit"] if h.startswith("### Schaubild")] == [
+        "### Schaubild 3 – Sozialraumorientierung der Fallarbeit", "### Schaubild 4 – Bewertung der Zusammenarbeit",
+        "### Schaubild 5 – Leistungen aus einer Hand"]
+
+
 @pytest.mark.slow
 def test_builds_its_full_datenreport_from_its_own_folder(nrw, monkeypatch, capsys):
     """The documented command, run inside the project folder: `thinka build`."""
     monkeypatch.chdir(nrw.root)
     monkeypatch.delenv("THINKA_ROOT", raising=False)
     assert cli.main(["build", "--no-progress"]) == 0, capsys.readouterr()
+    assert not nrw.notebooks.exists()
+    assert sorted(p.name for p in (nrw.build / "notebooks").iterdir()) == ["fallmanagement.ipynb", "zusammenarbeit.ipynb"]
     report = nrw.report
     html = (report / "datenreport.html").read_text(encoding="utf-8")
     assert (report / "datenreport.pdf").read_bytes().startswith(b"%PDF")

@@ -368,18 +368,19 @@ def run_units(paths: PhasePaths, units: list[Unit], notebooks: dict[str, Path], 
 # The build
 
 
-PACKAGE_NOTEBOOK = PACKAGE_DIR / "notebooks" / "dimension.ipynb"
-"""The parameterised notebook thinka ships for every dimension (papermill sets `dimension`)."""
 COMPARISON_NOTEBOOK = PACKAGE_DIR / "notebooks" / "comparison.ipynb"
 """The parameterised notebook of the comparison with the previous phase (a project's notebooks/comparison.ipynb wins)."""
 
 
 def notebook_files(paths: PhasePaths, codebook, config=None) -> dict[str, Path]:
-    """Per dimension: the project's own notebooks/<notebook> if it keeps one (it wins), else the packaged notebook;
-    the same for the comparison when `config` names a previous phase.
+    """Per dimension: the project's own notebooks/<notebook> if it keeps one (it wins), else the notebook generated
+    from the codebook (thinka.notebook_gen), written to build/<phase>/notebooks/; the comparison's notebook too when
+    `config` names a previous phase.
 
     Either way the notebook's bytes enter the unit's cache key, so editing a project copy re-runs its units."""
-    files = {d.id: (own if (own := paths.notebooks / d.notebook).is_file() else PACKAGE_NOTEBOOK)
+    from thinka.notebook_gen import generated_notebook
+
+    files = {d.id: (own if (own := paths.notebooks / d.notebook).is_file() else generated_notebook(paths, codebook, d.id))
              for d in codebook.dimensions}
     if config is not None and config.previous_phase:
         own = paths.notebooks / COMPARISON_NOTEBOOK.name

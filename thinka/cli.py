@@ -1,4 +1,4 @@
-"""Command line: `thinka validate | process | compare | check-texts | build | audit | phases`.
+"""Command line: `thinka validate | process | compare | check-texts | build | notebooks | audit | phases`.
 
 Every command takes `--phase` (default: the only phase, or the newest one) and `--root` (default: $THINKA_ROOT, else
 the project found from the working directory upwards by its `thinka.yaml`). Problems with the user's input end in a plain message and a non-zero exit, never a traceback.
@@ -217,6 +217,24 @@ def cmd_build(args) -> int:
     return EXIT_OK if result.ok else EXIT_PROBLEMS
 
 
+def cmd_notebooks(args) -> int:
+    from thinka.codebook import load_codebook
+    from thinka.notebook_gen import write_project_notebooks
+
+    paths = _paths(args)
+    codebook = load_codebook(paths.codebook)
+    written = write_project_notebooks(paths, codebook, force=args.force)
+    print(f"Wrote {len(written)} notebook(s) generated from the codebook of phase {paths.phase}:")
+    for path, dim in zip(written, codebook.dimensions):
+        sections = codebook.sections_of(dim.id)
+        charts = sum(len(codebook.schaubilder_of(s.id)) for s in sections)
+        print(f"  {path.relative_to(paths.root)}  ({dim.id}: {len(sections)} sections, {charts} Schaubilder)")
+    print("Open them in JupyterLab (`jupyter lab notebooks/`). From now on `thinka build` runs these copies instead of "
+          "the generated notebooks, for every phase, edited or not; delete a copy to go back to the generated one. "
+          "A copy does not follow later changes of codebook.yaml: `thinka notebooks --force` writes it anew.")
+    return EXIT_OK
+
+
 def cmd_audit(args) -> int:
     from thinka.audit import ItemInfo, audit_published, format_findings
     from thinka.codebook import load_codebook, load_phase
@@ -290,6 +308,10 @@ def build_parser() -> argparse.ArgumentParser:
                    "default: report.pdf_variant of the configuration")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_build)
+    p = sub.add_parser("notebooks", parents=[common], help="write the report notebooks generated from the codebook "
+                       "into notebooks/, to open and edit in JupyterLab (an edited copy wins in builds)")
+    p.add_argument("--force", action="store_true", help="overwrite notebooks that exist (edits in them are lost)")
+    p.set_defaults(func=cmd_notebooks)
     p = sub.add_parser("audit", parents=[common], help="check that no hidden site value can be derived from report/<phase>/daten/")
     p.set_defaults(func=cmd_audit)
     return parser

@@ -533,10 +533,11 @@ SECTION_CONTENT_RENDERERS = {"running_statistics": render_running_statistics, "i
 
 
 def render_section(unit: api.Unit, section_id: str) -> str:
-    """The section's Schaubilder, item tables and instrument tables, in codebook order (heading separate)."""
+    """The section's Schaubilder, item tables and instrument tables, in codebook order (heading separate), one after
+    the other: exactly what the generated notebook (thinka.notebook_gen) shows cell by cell."""
     parts = [render_schaubild(unit, sb.number) for sb in unit.codebook.schaubilder_of(section_id)]
     parts += [render_item_table(unit, t) for t in unit.codebook.item_tables_of(section_id)]
     content = next(s.content for s in unit.codebook.sections if s.id == section_id)
     if content is not None:
         parts.append(SECTION_CONTENT_RENDERERS[content](unit))
-    return f'<div class="abschnitt-inhalt" data-abschnitt="{section_id}">{"".join(parts)}</div>'
+    return "".join(parts)
